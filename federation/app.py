@@ -1,0 +1,142 @@
+"""create_app(settings) -> the hub as a Starlette application."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+
+from cross_web import HTTPException as GraphQLHTTPException
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from federation.access import ANONYMOUS, Viewer
+from federation.db import Database
+from federation.errors import FederationError
+from federation.graphql.context import Context
+from federation.graphql.view import HubGraphQL
+from federation.schema import build_schema
+from federation.settings import ConfigError, Settings
+
+log = logging.getLogger("federation")
+
+Authenticate = Callable[[Request], Awaitable[Viewer]]
+
+_HTTP_CODES = {
+    400: "BAD_REQUEST",
+    401: "UNAUTHENTICATED",
+    403: "FORBIDDEN",
+    404: "NOT_FOUND",
+    405: "METHOD_NOT_ALLOWED",
+    406: "NOT_ACCEPTABLE",
+    413: "PAYLOAD_TOO_LARGE",
+    415: "UNSUPPORTED_MEDIA_TYPE",
+    422: "BAD_USER_INPUT",
+    429: "TOO_MANY_REQUESTS",
+}
+
+
+async def anonymous(_: Request) -> Viewer:
+    return ANONYMOUS
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    database: Database | None = None,
+    authenticate: Authenticate | None = None,
+) -> Starlette:
+    """The hub. `authenticate` turns a request into a Viewer (tests may pass their own)."""
+    settings = settings or Settings.from_env()
+    db = database or Database(settings.database_url, echo=settings.sql_echo)
+    view = HubGraphQL(build_schema(settings), graphql_ide="graphiql" if settings.graphiql else None)
+    who = authenticate or anonymous
+
+    async def graphql(request: Request) -> Response:
+        context = Context(request=request, db=db, settings=settings, viewer=await who(request))
+        try:
+            return await view.run(request, context=context)
+        except GraphQLHTTPException as error:
+            return _json_error(error.status_code, error.reason)
+        finally:
+            await context.close()
+
+    async def healthz(_: Request) -> Response:
+        try:
+            await db.check()
+        except ConfigError as error:
+            log.warning("health check failed: %s", error)
+            return JSONResponse({"status": "unavailable", "database": "unreachable"}, 503)
+        return JSONResponse({"status": "ok", "database": "ok"})
+
+    @asynccontextmanager
+    async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        yield
+        await db.dispose()
+
+    app = Starlette(
+        routes=[
+            Route("/graphql", graphql, methods=["GET", "POST"]),
+            Route("/healthz", healthz, methods=["GET"]),
+        ],
+        exception_handlers={
+            HTTPException: _http_error,
+            FederationError: _federation_error,
+            Exception: _unexpected_error,
+        },
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.db = db
+    app.state.authenticate = who
+    app.add_middleware(SecurityHeaders)
+    return app
+
+
+def _json_error(status: int, message: str) -> JSONResponse:
+    return JSONResponse({"error": _HTTP_CODES.get(status, "ERROR"), "message": message}, status)
+
+
+async def _http_error(_: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    response = _json_error(exc.status_code, exc.detail)
+    if exc.headers:
+        response.headers.update(exc.headers)
+    return response
+
+
+async def _federation_error(_: Request, exc: Exception) -> Response:
+    assert isinstance(exc, FederationError)
+    return JSONResponse(exc.as_json(), exc.http_status)
+
+
+async def _unexpected_error(request: Request, exc: Exception) -> Response:
+    log.error("unexpected error on %s %s", request.method, request.url.path, exc_info=exc)
+    return JSONResponse(
+        {"error": "INTERNAL_SERVER_ERROR", "message": "Internal server error."}, 500
+    )
+
+
+class SecurityHeaders:
+    """Headers every response carries; pages that render HTML add their own CSP."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = message.setdefault("headers", [])
+                headers.append((b"x-content-type-options", b"nosniff"))
+                headers.append((b"referrer-policy", b"no-referrer"))
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)

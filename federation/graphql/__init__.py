@@ -1,0 +1,1 @@
+"""The shared GraphQL toolkit: request context and loaders, error codes, Relay connections."""

@@ -1,0 +1,1 @@
+"""Neutral helpers every domain may use. Nothing here knows a domain."""
