@@ -19,6 +19,7 @@ from federation.db import Database
 from federation.errors import FederationError
 from federation.graphql.context import Context
 from federation.graphql.view import HubGraphQL
+from federation.keys.service import KeyRing
 from federation.schema import build_schema
 from federation.settings import ConfigError, Settings
 
@@ -55,9 +56,12 @@ def create_app(
     db = database or Database(settings.database_url, echo=settings.sql_echo)
     view = HubGraphQL(build_schema(settings), graphql_ide="graphiql" if settings.graphiql else None)
     who = authenticate or anonymous
+    keys = KeyRing(db)
 
     async def graphql(request: Request) -> Response:
-        context = Context(request=request, db=db, settings=settings, viewer=await who(request))
+        context = Context(
+            request=request, db=db, settings=settings, viewer=await who(request), keys=keys
+        )
         try:
             return await view.run(request, context=context)
         except GraphQLHTTPException as error:
@@ -93,6 +97,7 @@ def create_app(
     app.state.settings = settings
     app.state.db = db
     app.state.authenticate = who
+    app.state.keys = keys
     app.add_middleware(SecurityHeaders)
     return app
 

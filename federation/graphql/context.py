@@ -15,6 +15,7 @@ from strawberry.types import Info as StrawberryInfo
 
 from federation.access import Viewer
 from federation.db import Database
+from federation.keys.service import KeyRing
 from federation.settings import Settings
 
 K = TypeVar("K", bound=Hashable)
@@ -30,6 +31,7 @@ class Context:
     db: Database
     settings: Settings
     viewer: Viewer
+    keys: KeyRing
     _session: AsyncSession | None = field(default=None, init=False)
     # Resolvers run concurrently; an AsyncSession must not. Reads take turns on one
     # session, which also keeps the statement count of a request predictable.

@@ -1,0 +1,160 @@
+"""Key use cases (generate, rotate, list) and the KeyRing each process signs and verifies with."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from joserfc import jwt
+from joserfc.errors import InvalidKeyIdError, JoseError
+from joserfc.jwk import ECKey, KeySet
+from sqlalchemy import or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from federation.db import Database
+from federation.keys.models import SigningKey
+from federation.kit.clock import utcnow
+
+ALGORITHM = "ES256"  # widely supported by kiosks' JOSE libraries, and short signatures for QR codes
+# After a rotation the old key keeps verifying this long: longer than any token or pass it signed.
+RETIRE_AFTER = timedelta(days=400)
+REFRESH_EVERY_SECONDS = 300.0
+MIN_SECONDS_BETWEEN_LOOKUPS = 10.0
+
+
+class InvalidToken(Exception):
+    """A token that is malformed, unsigned, signed by no key of ours, or tampered with."""
+
+
+def _new_key() -> SigningKey:
+    kid = f"{utcnow():%Y%m%d}-{ECKey.generate_key('P-256').thumbprint()[:12]}"
+    key = ECKey.generate_key("P-256", parameters={"kid": kid, "alg": ALGORITHM, "use": "sig"})
+    return SigningKey(
+        kid=kid,
+        alg=ALGORITHM,
+        private_jwk=dict(key.as_dict(private=True)),
+        public_jwk=dict(key.as_dict(private=False)),
+    )
+
+
+async def live_keys(session: AsyncSession, *, now: datetime | None = None) -> Sequence[SigningKey]:
+    """Keys that still sign or verify, newest first."""
+    now = now or utcnow()
+    query = (
+        select(SigningKey)
+        .where(or_(SigningKey.retires_at.is_(None), SigningKey.retires_at > now))
+        .order_by(SigningKey.created_at.desc(), SigningKey.kid.desc())
+    )
+    return (await session.scalars(query)).all()
+
+
+async def ensure_signing_key(session: AsyncSession) -> SigningKey:
+    """The newest live key, generated first if the hub has none (first start)."""
+    keys = await live_keys(session)
+    if keys:
+        return keys[0]
+    key = _new_key()
+    session.add(key)
+    await session.flush()
+    return key
+
+
+async def rotate_signing_key(session: AsyncSession) -> SigningKey:
+    """A new key signs from now on; the previous ones verify until they retire."""
+    now = utcnow()
+    for old in await live_keys(session, now=now):
+        if old.retires_at is None:
+            old.retires_at = now + RETIRE_AFTER
+    key = _new_key()
+    key.created_at = now + timedelta(microseconds=1)  # strictly newest, even within a clock tick
+    session.add(key)
+    await session.flush()
+    return key
+
+
+@dataclass(frozen=True, slots=True)
+class _Loaded:
+    signing: ECKey
+    verifying: KeySet
+    public: list[dict[str, Any]]
+    at: float
+
+
+class KeyRing:
+    """The process's view of the hub's keys: loaded once, refreshed every few minutes or
+    when a token names a key it does not know, so verifying never waits on the database."""
+
+    def __init__(self, db: Database, *, refresh_every: float = REFRESH_EVERY_SECONDS) -> None:
+        self._db = db
+        self._refresh_every = refresh_every
+        self._loaded: _Loaded | None = None
+        self._lock = asyncio.Lock()
+
+    async def _current(self, *, force: bool = False) -> _Loaded:
+        loaded = self._loaded
+        if loaded is not None and not force and time.monotonic() - loaded.at < self._refresh_every:
+            return loaded
+        async with self._lock:
+            if self._loaded is not None and self._loaded is not loaded:
+                return self._loaded  # another task refreshed meanwhile
+            async with self._db.transaction() as session:
+                await ensure_signing_key(session)
+                keys = await live_keys(session)
+            self._loaded = _Loaded(
+                signing=ECKey.import_key(keys[0].private_jwk),
+                verifying=KeySet([ECKey.import_key(k.public_jwk) for k in keys]),
+                public=[dict(k.public_jwk) for k in keys],
+                at=time.monotonic(),
+            )
+            return self._loaded
+
+    async def sign(self, claims: Mapping[str, Any], *, typ: str) -> str:
+        """A compact JWS of `claims`, signed by the newest key, its kid in the header."""
+        loaded = await self._current()
+        header = {"alg": ALGORITHM, "typ": typ, "kid": loaded.signing.kid}
+        return jwt.encode(header, dict(claims), loaded.signing, algorithms=[ALGORITHM])
+
+    async def verify(self, token: str, *, typ: str) -> dict[str, Any]:
+        """The claims of a token this hub signed with `typ`; InvalidToken otherwise.
+
+        Only the signature, algorithm and type are checked here; callers validate the
+        claims that matter to them (expiry, audience, ...).
+        """
+        loaded = await self._current()
+        try:
+            decoded = _decode(token, loaded.verifying)
+        except _UnknownKey:
+            # Maybe another process rotated the keys; look again, but at most every few
+            # seconds, so tokens with made-up kids cannot make us hammer the database.
+            if time.monotonic() - loaded.at < MIN_SECONDS_BETWEEN_LOOKUPS:
+                raise InvalidToken("signed by a key this hub does not know") from None
+            try:
+                decoded = _decode(token, (await self._current(force=True)).verifying)
+            except _UnknownKey:
+                raise InvalidToken("signed by a key this hub does not know") from None
+        if str(decoded.header.get("typ", "")).lower() != typ.lower():
+            raise InvalidToken(f"expected a {typ} token")
+        return dict(decoded.claims)
+
+    async def jwks(self) -> dict[str, Any]:
+        """The public key set, as /oauth/jwks.json publishes it."""
+        return {"keys": list((await self._current()).public)}
+
+
+class _UnknownKey(Exception):
+    pass
+
+
+def _decode(token: str, keys: KeySet) -> jwt.Token:
+    if not isinstance(token, str) or token.count(".") != 2 or len(token) > 8192:
+        raise InvalidToken("not a compact JWS")
+    try:
+        return jwt.decode(token, keys, algorithms=[ALGORITHM])
+    except InvalidKeyIdError:
+        raise _UnknownKey from None
+    except (JoseError, ValueError) as error:
+        raise InvalidToken(str(error) or type(error).__name__) from None
