@@ -11,6 +11,8 @@ import enum
 import uuid
 from dataclasses import dataclass
 
+from starlette.requests import Request
+
 from federation.errors import Forbidden, Unauthenticated
 
 
@@ -74,3 +76,10 @@ class Viewer:
 
 
 ANONYMOUS = Viewer()
+
+
+async def viewer_of(request: Request) -> Viewer:
+    """Who is asking, for plain HTTP endpoints: what the app's authenticator makes of the
+    request (a verified bearer token, or anonymous)."""
+    viewer: Viewer = await request.app.state.authenticate(request)
+    return viewer

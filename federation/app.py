@@ -82,11 +82,13 @@ def create_app(
         yield
         await db.dispose()
 
+    routes = [
+        Route("/graphql", graphql, methods=["GET", "POST"]),
+        Route("/healthz", healthz, methods=["GET"]),
+        # Each domain's plain HTTP endpoints (feeds, sync, OAuth) are added here.
+    ]
     app = Starlette(
-        routes=[
-            Route("/graphql", graphql, methods=["GET", "POST"]),
-            Route("/healthz", healthz, methods=["GET"]),
-        ],
+        routes=routes,
         exception_handlers={
             HTTPException: _http_error,
             FederationError: _federation_error,

@@ -20,10 +20,15 @@ from strawberry.extensions.query_depth_limiter import create_validator as depth_
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
-from federation.directory.schema import Query as DirectoryQuery
+from federation.directory import schema as directory
 from federation.settings import Settings
 
-Query = merge_types("Query", (DirectoryQuery,))
+# Each domain brings its own Query (and Mutation) type; the roots are their union.
+QUERIES: tuple[type, ...] = (directory.Query,)
+MUTATIONS: tuple[type, ...] = ()
+
+Query = merge_types("Query", QUERIES)
+Mutation = merge_types("Mutation", MUTATIONS) if MUTATIONS else None
 
 
 class FederationSchema(strawberry.Schema):
@@ -53,7 +58,7 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
             lambda: ParserCache(maxsize=settings.parser_cache_size),
             lambda: ValidationCache(maxsize=settings.parser_cache_size),
         ]
-    options: dict[str, Any] = {"query": Query, "extensions": extensions}
+    options: dict[str, Any] = {"query": Query, "mutation": Mutation, "extensions": extensions}
     return FederationSchema(**options)
 
 
