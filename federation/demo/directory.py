@@ -251,7 +251,7 @@ SITES.append(
     )
 )
 
-FIRST_NAMES = [
+WOMEN = [
     "Camille",
     "Léa",
     "Manon",
@@ -277,6 +277,13 @@ FIRST_NAMES = [
     "Yasmine",
     "Sophie",
     "Céline",
+    "Mariette",
+    "Isabelle",
+    "Aurélie",
+    "Emmanuelle",
+    "Maud",
+]
+MEN = [
     "Lucas",
     "Hugo",
     "Thomas",
@@ -301,9 +308,8 @@ FIRST_NAMES = [
     "Aurélien",
     "Yanis",
     "Malik",
-    "Mariette",
-    "Isabelle",
 ]
+FIRST_NAMES = WOMEN + MEN
 LAST_NAMES = [
     "Martin",
     "Bernard",
@@ -366,31 +372,49 @@ LAST_NAMES = [
 # (profession, skills it brings) — the trades the seeds list, and their neighbours.
 PROFESSIONS: list[tuple[str, list[str]]] = [
     ("Développeur web", ["Python", "JavaScript", "Django", "Accessibilité numérique"]),
-    ("Développeuse web", ["React", "TypeScript", "PHP", "WordPress"]),
+    ("Intégrateur web", ["React", "TypeScript", "PHP", "WordPress"]),
     ("Graphiste", ["Identité visuelle", "Illustration", "InDesign", "Mise en page"]),
     ("Webdesigner", ["UX design", "Figma", "Design d'interface", "WordPress"]),
     ("Journaliste", ["Rédaction", "Enquête", "Podcast", "Fact-checking"]),
     ("Consultant", ["Stratégie", "Conduite du changement", "Facilitation", "ESS"]),
-    ("Consultante RSE", ["RSE", "Bilan carbone", "ESS", "Facilitation"]),
+    ("Consultant RSE", ["RSE", "Bilan carbone", "ESS", "Facilitation"]),
     ("Commercial", ["Prospection", "Négociation", "CRM", "Vente B2B"]),
-    ("Contrôleuse de gestion", ["Comptabilité", "Tableaux de bord", "Excel", "Finance"]),
+    ("Contrôleur de gestion", ["Comptabilité", "Tableaux de bord", "Excel", "Finance"]),
     ("Monteur vidéo", ["Montage vidéo", "Premiere Pro", "Motion design", "Tournage"]),
-    ("Formatrice", ["Pédagogie", "Formation d'adultes", "Animation d'ateliers", "Facilitation"]),
+    ("Formateur", ["Pédagogie", "Formation d'adultes", "Animation d'ateliers", "Facilitation"]),
     ("Photographe", ["Photographie", "Retouche", "Reportage", "Lightroom"]),
-    ("Traductrice", ["Traduction anglais", "Traduction espagnol", "Relecture", "Sous-titrage"]),
+    ("Traducteur", ["Traduction anglais", "Traduction espagnol", "Relecture", "Sous-titrage"]),
     ("Community manager", ["Réseaux sociaux", "Stratégie de contenu", "Rédaction", "Canva"]),
     ("Architecte", ["Architecture", "Rénovation", "Autocad", "Éco-construction"]),
-    ("Chargée de communication", ["Relations presse", "Rédaction", "Événementiel", "Canva"]),
+    ("Chargé de communication", ["Relations presse", "Rédaction", "Événementiel", "Canva"]),
     ("Juriste", ["Droit des sociétés", "Statuts coopératifs", "RGPD", "Contrats"]),
     ("Data analyst", ["SQL", "Python", "Visualisation de données", "Statistiques"]),
-    ("Illustratrice", ["Illustration", "Bande dessinée", "Aquarelle", "Procreate"]),
+    ("Illustrateur", ["Illustration", "Bande dessinée", "Aquarelle", "Procreate"]),
     (
         "Cheffe de projet ESS",
         ["ESS", "Gestion de projet", "Financement participatif", "Subventions"],
     ),
-    ("Coach professionnelle", ["Coaching", "Co-développement", "Orientation", "Facilitation"]),
+    ("Coach professionnel", ["Coaching", "Co-développement", "Orientation", "Facilitation"]),
     ("Développeur mobile", ["Kotlin", "Swift", "Flutter", "API REST"]),
 ]
+
+# The feminine form where French has one ("graphiste", "journaliste" are both).
+FEMININE = {
+    "Développeur web": "Développeuse web",
+    "Intégrateur web": "Intégratrice web",
+    "Consultant": "Consultante",
+    "Consultant RSE": "Consultante RSE",
+    "Commercial": "Commerciale",
+    "Contrôleur de gestion": "Contrôleuse de gestion",
+    "Monteur vidéo": "Monteuse vidéo",
+    "Formateur": "Formatrice",
+    "Traducteur": "Traductrice",
+    "Chargé de communication": "Chargée de communication",
+    "Illustrateur": "Illustratrice",
+    "Chef de projet ESS": "Cheffe de projet ESS",
+    "Coach professionnel": "Coach professionnelle",
+    "Développeur mobile": "Développeuse mobile",
+}
 
 # How the demo's people spread over spaces: (slug, how many call it home).
 HOMES = [
@@ -423,11 +447,16 @@ def demo_people(site_ids: dict[str, int]) -> list[tuple[uuid.UUID, ProfileData]]
     rng = random.Random(2017)
     people: list[tuple[uuid.UUID, ProfileData]] = []
     kinds, weights = zip(*VISIBILITY_WEIGHTS, strict=True)
+    names = {profile.slug: profile.name for profile in SITES}
     index = 0
     for slug, count in HOMES:
         for _ in range(count):
-            first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
+            woman = rng.random() < 0.55
+            first = rng.choice(WOMEN if woman else MEN)
+            last = rng.choice(LAST_NAMES)
             profession, skills = rng.choice(PROFESSIONS)
+            if woman:
+                profession = FEMININE.get(profession, profession)
             chosen = rng.sample(skills, k=rng.randint(2, len(skills)))
             visibility = rng.choices(kinds, weights)[0]
             people.append(
@@ -436,8 +465,8 @@ def demo_people(site_ids: dict[str, int]) -> list[tuple[uuid.UUID, ProfileData]]
                     ProfileData(
                         display_name=f"{first} {last}",
                         profession=profession,
-                        bio=f"{profession} basé·e à {slug.replace('-', ' ').title()}, "
-                        f"membre du réseau depuis {2015 + index % 9}.",
+                        bio=f"{profession}, travaille à {names[slug]} "
+                        f"et dans le réseau depuis {2015 + index % 9}.",
                         skills=chosen,
                         visibility=visibility,
                         home_site_id=site_ids[slug],
