@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
+import httpx
 import pytest
 
 
@@ -163,3 +166,39 @@ def test_without_a_command_it_prints_help_and_exits_2() -> None:
     result = federation()
     assert result.returncode == 2
     assert "serve" in result.stdout
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def test_serve_migrates_and_answers_on_its_port(tmp_path: Path) -> None:
+    port = _free_port()
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'hub.db'}"}
+    server = subprocess.Popen(
+        [sys.executable, "-m", "federation", "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        health = None
+        for _ in range(150):  # wait for start-up: polling, not a timing assertion
+            try:
+                health = httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1)
+                break
+            except httpx.TransportError:
+                time.sleep(0.2)
+        assert health is not None, "the server never answered"
+        assert health.json() == {"status": "ok", "database": "ok"}
+        answer = httpx.post(
+            f"http://127.0.0.1:{port}/graphql", json={"query": "{ sites { totalCount } }"}
+        )
+        assert answer.json() == {"data": {"sites": {"totalCount": 0}}}
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+        assert server.stderr is not None
+        server.stderr.close()
