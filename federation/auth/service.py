@@ -438,7 +438,7 @@ async def find_client(session: AsyncSession, client_id: str) -> ClientInfo | Non
     ).first()
     if row is None:
         return None
-    client, site_name = row.tuple()
+    client, site_name = row
     return ClientInfo(
         client_id=client.client_id,
         secret_hash=client.secret_hash,
@@ -523,7 +523,7 @@ async def take_code(
             .values(revoked_at=now)
         )
         return None
-    account_id, redirect_uri, scope, challenge, method, auth_time, expires_at = taken.tuple()
+    account_id, redirect_uri, scope, challenge, method, auth_time, expires_at = taken
     if _aware(expires_at) <= now:
         return None
     return CodeGrant(
@@ -640,7 +640,7 @@ async def use_refresh_token(
     ).first()
     if row is None:
         return None
-    refresh, family = row.tuple()
+    refresh, family = row
     if family.client_id != client_id:
         return None  # another client's token: not theirs to use, nor to burn
     if used.rowcount != 1:  # type: ignore[attr-defined]
@@ -695,7 +695,7 @@ async def refresh_token_state(
     ).first()
     if row is None:
         return None
-    refresh, family, person_id, client_revoked_at = row.tuple()
+    refresh, family, person_id, client_revoked_at = row
     active = (
         refresh.used_at is None
         and family.revoked_at is None
