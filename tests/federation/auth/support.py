@@ -128,6 +128,8 @@ async def sign_in_and_allow(
 ) -> httpx.Response:
     """Open the authorization page, sign in, allow: the final redirect response."""
     page = await http.get("/oauth/authorize", params=params)
+    if page.status_code == 302:
+        return page  # already signed in, and this client already allowed
     assert page.status_code == 200, page.text
     consent = await http.post(
         "/oauth/authorize",
