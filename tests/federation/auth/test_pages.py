@@ -100,6 +100,7 @@ async def test_a_wrong_password_and_an_unknown_address_read_the_same(hub: Hub) -
     message = "Adresse e-mail ou mot de passe incorrect."
     assert message in wrong.text
     assert message in unknown.text
+
     def shown(page: httpx.Response, email: str) -> str:
         return re.sub(r'nonce="[^"]+"', "", page.text.replace(email, "X"))
 
