@@ -319,9 +319,12 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):  # type: ignore[misc]
         if asked:
             # Authlib checks the scope after this method; refuse before the token is spent.
             state = self.server.call(service.refresh_token_state, refresh_token)
-            if state is not None and state.client_id == client.client_id:
-                if not scope_set(asked) <= scope_set(state.scope):
-                    raise InvalidScopeError()
+            if (
+                state is not None
+                and state.client_id == client.client_id
+                and not scope_set(asked) <= scope_set(state.scope)
+            ):
+                raise InvalidScopeError()
         grant = self.server.call(service.use_refresh_token, refresh_token, client.client_id)
         if grant is None:
             return None

@@ -470,8 +470,10 @@ async def save_code(
     session: AsyncSession, code: str, grant: CodeGrant, *, now: datetime | None = None
 ) -> None:
     now = now or utcnow()
-    # Codes are short-lived; sweeping the expired ones here keeps the table tiny.
+    # Codes are short-lived; sweeping the expired ones (and grants whose last refresh token
+    # has expired) here, at each sign-in, keeps the tables small without a scheduler.
     await session.execute(delete(AuthorizationCode).where(AuthorizationCode.expires_at <= now))
+    await prune_expired(session, now=now)
     session.add(
         AuthorizationCode(
             code_hash=digest(code),

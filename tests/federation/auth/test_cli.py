@@ -189,7 +189,8 @@ def test_client_create_prints_the_secret_once_and_stores_only_its_hash(
     assert entry["site"] == "casaco"
     assert secret not in listed.stdout
     text = federation("client", "list", env=env)
-    assert "active" in text.stdout and secret not in text.stdout
+    assert "active" in text.stdout
+    assert secret not in text.stdout
 
 
 def test_a_public_client_gets_no_secret(env: dict[str, str]) -> None:
@@ -266,4 +267,5 @@ def test_keys_rotate_makes_a_new_key_sign_while_the_old_one_verifies(env: dict[s
     assert listed[0]["retires_at"] is None
     assert listed[1]["retires_at"] is not None
     text = federation("keys", "list", env=env)
-    assert "signs" in text.stdout and "verifies until" in text.stdout
+    assert "signs" in text.stdout
+    assert "verifies until" in text.stdout

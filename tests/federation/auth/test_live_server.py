@@ -130,7 +130,7 @@ async def test_a_person_signs_in_through_authlibs_authorization_code_flow_with_p
     )
     async with client:
         verifier = secrets.token_urlsafe(48)
-        url, state = client.create_authorization_url(
+        url, _ = client.create_authorization_url(
             metadata["authorization_endpoint"], code_verifier=verifier
         )
         callback = await browser_signs_in_and_allows(url, account.email, account.password)

@@ -107,7 +107,7 @@ class Case:
 
 def people_only(**overrides: str) -> dict[str, str]:
     """Any signed-in person may; nobody else."""
-    expect = {kind: OK for kind in KINDS}
+    expect = dict.fromkeys(KINDS, OK)
     expect.update(anonymous=UNAUTHENTICATED, space_client=FORBIDDEN, **overrides)
     return expect
 
