@@ -65,6 +65,8 @@ class Viewer:
 
     def require_person(self) -> uuid.UUID:
         if self.person_id is None:
+            if self.client_id is not None:
+                raise Forbidden("only a signed-in person can do this, not a client acting alone")
             raise Unauthenticated("sign in first")
         return self.person_id
 

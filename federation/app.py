@@ -14,9 +14,11 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from federation.access import ANONYMOUS, Viewer
+from federation.access import Viewer
+from federation.auth.bearer import BearerAuthenticator, challenge_of
+from federation.auth.routes import routes as auth_routes
 from federation.db import Database
-from federation.errors import FederationError
+from federation.errors import FederationError, Unauthenticated
 from federation.graphql.context import Context
 from federation.graphql.view import HubGraphQL
 from federation.keys.service import KeyRing
@@ -41,27 +43,29 @@ _HTTP_CODES = {
 }
 
 
-async def anonymous(_: Request) -> Viewer:
-    return ANONYMOUS
-
-
 def create_app(
     settings: Settings | None = None,
     *,
     database: Database | None = None,
     authenticate: Authenticate | None = None,
 ) -> Starlette:
-    """The hub. `authenticate` turns a request into a Viewer (tests may pass their own)."""
+    """The hub. `authenticate` turns a request into a Viewer: by default the bearer token
+    (verified with the public keys alone), or anonymous without one. Tests pass their own
+    to choose the viewer in-process."""
     settings = settings or Settings.from_env()
     db = database or Database(settings.database_url, echo=settings.sql_echo)
     view = HubGraphQL(build_schema(settings), graphql_ide="graphiql" if settings.graphiql else None)
-    who = authenticate or anonymous
     keys = KeyRing(db)
+    who = authenticate or BearerAuthenticator(keys, settings.base_url)
 
     async def graphql(request: Request) -> Response:
-        context = Context(
-            request=request, db=db, settings=settings, viewer=await who(request), keys=keys
-        )
+        try:
+            viewer = await who(request)
+        except Unauthenticated as error:
+            # A bad token is the whole request's problem, not one field's: 401, GraphQL-shaped.
+            body = {"errors": [{"message": error.message, "extensions": {"code": error.code}}]}
+            return JSONResponse(body, 401, headers={"WWW-Authenticate": challenge_of(error)})
+        context = Context(request=request, db=db, settings=settings, viewer=viewer, keys=keys)
         try:
             return await view.run(request, context=context)
         except GraphQLHTTPException as error:
@@ -86,6 +90,7 @@ def create_app(
         Route("/graphql", graphql, methods=["GET", "POST"]),
         Route("/healthz", healthz, methods=["GET"]),
         # Each domain's plain HTTP endpoints (feeds, sync, OAuth) are added here.
+        *auth_routes,
     ]
     app = Starlette(
         routes=routes,
@@ -118,7 +123,10 @@ async def _http_error(_: Request, exc: Exception) -> Response:
 
 async def _federation_error(_: Request, exc: Exception) -> Response:
     assert isinstance(exc, FederationError)
-    return JSONResponse(exc.as_json(), exc.http_status)
+    response = JSONResponse(exc.as_json(), exc.http_status)
+    if isinstance(exc, Unauthenticated):
+        response.headers["WWW-Authenticate"] = challenge_of(exc)  # RFC 6750 §3
+    return response
 
 
 async def _unexpected_error(request: Request, exc: Exception) -> Response:

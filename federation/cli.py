@@ -13,10 +13,15 @@ from typing import Any
 
 from sqlalchemy.exc import DBAPIError, OperationalError
 
+from federation.access import Role
+from federation.auth import service as auth
+from federation.auth.models import GrantKind
+from federation.auth.tokens import SCOPE_NAMES
 from federation.db import Database, describe_connection_error
 from federation.directory import service as directory
 from federation.directory.models import Amenity, LegalForm
 from federation.errors import FederationError
+from federation.keys import service as keys
 from federation.settings import ConfigError, Settings
 
 EXIT_OK, EXIT_REFUSED, EXIT_CONFIG = 0, 1, 2
@@ -105,6 +110,69 @@ def build_parser() -> argparse.ArgumentParser:
     listing = site.add_parser("list", help="list the spaces")
     listing.add_argument("--json", action="store_true")
     listing.set_defaults(run=cmd_site_list)
+
+    user = commands.add_parser("user", help="people's accounts").add_subparsers(
+        title="user commands", metavar="SUBCOMMAND"
+    )
+    create_user = user.add_parser(
+        "create", help="create an account (and its hidden directory profile)"
+    )
+    create_user.add_argument("email")
+    create_user.add_argument("--name", required=True, help="the name the person shows")
+    create_user.add_argument("--role", required=True, choices=[r.value for r in Role])
+    create_user.add_argument(
+        "--site",
+        action="append",
+        default=[],
+        metavar="SLUG",
+        help="a manager's space (repeat for several); for others, their home space",
+    )
+    create_user.add_argument(
+        "--password-stdin", action="store_true", help="read the password from standard input"
+    )
+    create_user.add_argument("--json", action="store_true", help="print the result as JSON")
+    create_user.set_defaults(run=cmd_user_create)
+
+    client = commands.add_parser("client", help="OAuth clients").add_subparsers(
+        title="client commands", metavar="SUBCOMMAND"
+    )
+    create_client = client.add_parser(
+        "create", help="register an OAuth client; prints its secret once"
+    )
+    create_client.add_argument("--name", required=True)
+    create_client.add_argument(
+        "--site", metavar="SLUG", help="the space whose software this is (its tokens act for it)"
+    )
+    create_client.add_argument("--grant", required=True, choices=[g.value for g in GrantKind])
+    create_client.add_argument(
+        "--redirect-uri", action="append", default=[], metavar="URI", help="repeat for several"
+    )
+    create_client.add_argument(
+        "--scope", required=True, help=f"space-separated, among: {' '.join(SCOPE_NAMES)}"
+    )
+    create_client.add_argument(
+        "--public", action="store_true", help="no secret (a browser or mobile app): PKCE only"
+    )
+    create_client.add_argument("--json", action="store_true")
+    create_client.set_defaults(run=cmd_client_create)
+    list_clients = client.add_parser("list", help="list the clients")
+    list_clients.add_argument("--json", action="store_true")
+    list_clients.set_defaults(run=cmd_client_list)
+    revoke_client = client.add_parser(
+        "revoke", help="revoke a client and every refresh token it holds"
+    )
+    revoke_client.add_argument("client_id")
+    revoke_client.set_defaults(run=cmd_client_revoke)
+
+    key = commands.add_parser("keys", help="the hub's signing keys").add_subparsers(
+        title="keys commands", metavar="SUBCOMMAND"
+    )
+    rotate = key.add_parser("rotate", help="a new key signs from now on; older ones keep verifying")
+    rotate.add_argument("--json", action="store_true")
+    rotate.set_defaults(run=cmd_keys_rotate)
+    list_keys = key.add_parser("list", help="list the keys that sign or verify")
+    list_keys.add_argument("--json", action="store_true")
+    list_keys.set_defaults(run=cmd_keys_list)
     return parser
 
 
@@ -228,6 +296,182 @@ def cmd_site_list(args: argparse.Namespace, settings: Settings) -> int:
         else:
             for s in sites:
                 print(f"{s.slug:24} {s.name} ({s.city})")
+        return EXIT_OK
+
+    return with_database(settings, show)
+
+
+def _read_password(args: argparse.Namespace) -> str:
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+        if not password:
+            raise ConfigError("--password-stdin: no password on standard input")
+        return password
+    if not sys.stdin.isatty():
+        raise ConfigError("no terminal to ask for a password: use --password-stdin")
+    import getpass
+
+    first = getpass.getpass("Password: ")
+    if getpass.getpass("Password again: ") != first:
+        raise ConfigError("the two passwords differ")
+    return first
+
+
+def cmd_user_create(args: argparse.Namespace, settings: Settings) -> int:
+    new = auth.NewAccount(
+        email=args.email,
+        display_name=args.name,
+        password=_read_password(args),
+        role=Role(args.role),
+        site_slugs=args.site,
+    )
+
+    async def create(db: Database) -> int:
+        async with db.transaction() as session:
+            account = await auth.create_account(session, new)
+            view = await auth.describe_account(session, account.id)
+        assert view is not None
+        result = {
+            "id": str(account.id),
+            "person_id": str(account.person_id),
+            "email": account.email,
+            "role": new.role.value,
+            "managed_sites": list(view.managed_slugs),
+            "home_site": args.site[0] if args.site else None,
+        }
+        if args.json:
+            print(json.dumps(result))
+        else:
+            print(f"created {new.role.value} {account.email} (person {account.person_id})")
+        return EXIT_OK
+
+    return with_database(settings, create)
+
+
+def cmd_client_create(args: argparse.Namespace, settings: Settings) -> int:
+    new = auth.NewClient(
+        name=args.name,
+        grant=GrantKind(args.grant),
+        scope=args.scope,
+        site_slug=args.site,
+        redirect_uris=args.redirect_uri,
+        public=args.public,
+    )
+
+    async def create(db: Database) -> int:
+        async with db.transaction() as session:
+            client, secret = await auth.create_client(
+                session, new, allow_insecure_http=settings.allow_insecure_http
+            )
+        if args.json:
+            result: dict[str, Any] = {
+                "client_id": client.client_id,
+                "name": client.name,
+                "site": args.site,
+                "grant": client.grant_kind.value,
+                "redirect_uris": client.redirect_uris,
+                "scope": client.scope,
+                "public": secret is None,
+            }
+            if secret is not None:
+                result["client_secret"] = secret
+            print(json.dumps(result))
+            return EXIT_OK
+        print(f"client_id:     {client.client_id}")
+        if secret is not None:
+            print(f"client_secret: {secret}")
+            print("Store the secret now: the hub keeps only a hash and cannot show it again.")
+        else:
+            print("Public client: no secret; it must use PKCE (S256).")
+        return EXIT_OK
+
+    return with_database(settings, create)
+
+
+def cmd_client_list(args: argparse.Namespace, settings: Settings) -> int:
+    async def show(db: Database) -> int:
+        async with db.reading() as session:
+            listed = await auth.list_clients(session)
+        rows: list[dict[str, Any]] = [
+            {
+                "client_id": entry.client.client_id,
+                "name": entry.client.name,
+                "site": entry.site_slug,
+                "grant": entry.client.grant_kind.value,
+                "scope": entry.client.scope,
+                "public": entry.client.is_public,
+                "revoked_at": entry.client.revoked_at.isoformat()
+                if entry.client.revoked_at
+                else None,
+            }
+            for entry in listed
+        ]
+        if args.json:
+            print(json.dumps(rows))
+            return EXIT_OK
+        for row in rows:
+            status = f"revoked {row['revoked_at'][:10]}" if row["revoked_at"] else "active"
+            print(
+                f"{row['client_id']:26} {row['name']} [{row['site'] or 'network'}] "
+                f"{row['grant']} ({row['scope']}) {status}"
+            )
+        return EXIT_OK
+
+    return with_database(settings, show)
+
+
+def cmd_client_revoke(args: argparse.Namespace, settings: Settings) -> int:
+    async def revoke(db: Database) -> int:
+        async with db.transaction() as session:
+            client, was_live = await auth.revoke_client(session, args.client_id)
+        if was_live:
+            print(
+                f"revoked {client.client_id} ({client.name}): its refresh tokens stop now, "
+                "its access tokens within 15 minutes"
+            )
+        else:
+            print(f"{client.client_id} was already revoked")
+        return EXIT_OK
+
+    return with_database(settings, revoke)
+
+
+def _key_row(key: Any) -> dict[str, Any]:
+    return {
+        "kid": key.kid,
+        "alg": key.alg,
+        "created_at": key.created_at.isoformat(),
+        "retires_at": key.retires_at.isoformat() if key.retires_at else None,
+    }
+
+
+def cmd_keys_rotate(args: argparse.Namespace, settings: Settings) -> int:
+    async def rotate(db: Database) -> int:
+        async with db.transaction() as session:
+            key = await keys.rotate_signing_key(session)
+        if args.json:
+            print(json.dumps(_key_row(key)))
+        else:
+            print(
+                f"new signing key {key.kid}; older keys keep verifying until they retire "
+                "(running hubs pick the new key up within 5 minutes)"
+            )
+        return EXIT_OK
+
+    return with_database(settings, rotate)
+
+
+def cmd_keys_list(args: argparse.Namespace, settings: Settings) -> int:
+    async def show(db: Database) -> int:
+        async with db.reading() as session:
+            live = await keys.live_keys(session)
+        rows = [_key_row(key) for key in live]
+        if args.json:
+            print(json.dumps(rows))
+            return EXIT_OK
+        for i, row in enumerate(rows):
+            role = "signs" if i == 0 else f"verifies until {row['retires_at'][:10]}"
+            print(f"{row['kid']:24} {row['alg']} created {row['created_at'][:10]} {role}")
         return EXIT_OK
 
     return with_database(settings, show)

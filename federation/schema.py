@@ -20,12 +20,13 @@ from strawberry.extensions.query_depth_limiter import create_validator as depth_
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
+from federation.auth import schema as auth
 from federation.directory import schema as directory
 from federation.settings import Settings
 
 # Each domain brings its own Query (and Mutation) type; the roots are their union.
-QUERIES: tuple[type, ...] = (directory.Query,)
-MUTATIONS: tuple[type, ...] = ()
+QUERIES: tuple[type, ...] = (directory.Query, auth.Query)
+MUTATIONS: tuple[type, ...] = (auth.Mutation,)
 
 Query = merge_types("Query", QUERIES)
 Mutation = merge_types("Mutation", MUTATIONS) if MUTATIONS else None

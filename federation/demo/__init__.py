@@ -7,11 +7,12 @@ when something differs, so a second run changes nothing.
 from __future__ import annotations
 
 from federation.db import Database
-from federation.demo import directory
+from federation.demo import auth, directory
 
 
 async def load_demo(db: Database) -> int:
     """Load (or bring up to date) the whole demo network in one transaction."""
     async with db.transaction() as session:
-        await directory.load(session)
+        site_ids = await directory.load(session)
+        await auth.load(session, site_ids)
     return 0

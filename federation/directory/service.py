@@ -478,3 +478,40 @@ async def save_person(
 async def all_sites(session: AsyncSession) -> Sequence[Site]:
     """Every space by name, for the CLI (the network has thousands, not millions)."""
     return (await session.scalars(select(Site).order_by(Site.name_key, Site.id))).all()
+
+
+async def skills_of(session: AsyncSession, person_id: uuid.UUID) -> list[str]:
+    """A person's skills in their chosen order."""
+    query = (
+        select(PersonSkill.skill)
+        .where(PersonSkill.person_id == person_id)
+        .order_by(PersonSkill.position)
+    )
+    return list(await session.scalars(query))
+
+
+async def export_person_data(session: AsyncSession, person_id: uuid.UUID) -> dict[str, Any]:
+    """The person's profile and skills, as the directory holds them."""
+    person = await session.get(Person, person_id)
+    if person is None:
+        return {}
+    home = await session.scalar(select(Site.slug).where(Site.id == person.home_site_id))
+    return {
+        "profile": {
+            "id": str(person.id),
+            "display_name": person.display_name,
+            "profession": person.profession,
+            "bio": person.bio,
+            "visibility": person.visibility.value,
+            "home_site": home,
+            "created_at": person.created_at.isoformat(),
+            "updated_at": person.updated_at.isoformat(),
+        },
+        "skills": await skills_of(session, person_id),
+    }
+
+
+async def forget_person(session: AsyncSession, person_id: uuid.UUID) -> None:
+    """Erase the profile and its skills (memberships that pointed to it keep no link)."""
+    await session.execute(delete(PersonSkill).where(PersonSkill.person_id == person_id))
+    await session.execute(delete(Person).where(Person.id == person_id))

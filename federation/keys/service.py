@@ -114,9 +114,12 @@ class KeyRing:
 
     async def sign(self, claims: Mapping[str, Any], *, typ: str) -> str:
         """A compact JWS of `claims`, signed by the newest key, its kid in the header."""
-        loaded = await self._current()
-        header = {"alg": ALGORITHM, "typ": typ, "kid": loaded.signing.kid}
-        return jwt.encode(header, dict(claims), loaded.signing, algorithms=[ALGORITHM])
+        return _sign(await self._current(), claims, typ)
+
+    async def snapshot(self) -> KeySnapshot:
+        """The keys as loaded now, to sign and verify synchronously without the database
+        (for code that cannot await, such as Authlib's, running in a worker thread)."""
+        return KeySnapshot(await self._current())
 
     async def verify(self, token: str, *, typ: str) -> dict[str, Any]:
         """The claims of a token this hub signed with `typ`; InvalidToken otherwise.
@@ -136,13 +139,39 @@ class KeyRing:
                 decoded = _decode(token, (await self._current(force=True)).verifying)
             except _UnknownKey:
                 raise InvalidToken("signed by a key this hub does not know") from None
-        if str(decoded.header.get("typ", "")).lower() != typ.lower():
-            raise InvalidToken(f"expected a {typ} token")
-        return dict(decoded.claims)
+        return _claims_of_type(decoded, typ)
 
     async def jwks(self) -> dict[str, Any]:
         """The public key set, as /oauth/jwks.json publishes it."""
         return {"keys": list((await self._current()).public)}
+
+
+@dataclass(frozen=True, slots=True)
+class KeySnapshot:
+    """Keys frozen at one moment: no refresh, no I/O."""
+
+    _loaded: _Loaded
+
+    def sign(self, claims: Mapping[str, Any], *, typ: str) -> str:
+        return _sign(self._loaded, claims, typ)
+
+    def verify(self, token: str, *, typ: str) -> dict[str, Any]:
+        """Like KeyRing.verify, except that an unknown kid is simply an InvalidToken."""
+        try:
+            return _claims_of_type(_decode(token, self._loaded.verifying), typ)
+        except _UnknownKey:
+            raise InvalidToken("signed by a key this hub does not know") from None
+
+
+def _sign(loaded: _Loaded, claims: Mapping[str, Any], typ: str) -> str:
+    header = {"alg": ALGORITHM, "typ": typ, "kid": loaded.signing.kid}
+    return jwt.encode(header, dict(claims), loaded.signing, algorithms=[ALGORITHM])
+
+
+def _claims_of_type(decoded: jwt.Token, typ: str) -> dict[str, Any]:
+    if str(decoded.header.get("typ", "")).lower() != typ.lower():
+        raise InvalidToken(f"expected a {typ} token")
+    return dict(decoded.claims)
 
 
 class _UnknownKey(Exception):

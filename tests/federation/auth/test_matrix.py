@@ -1,0 +1,168 @@
+"""Who may do what: every mutation and every protected field × every kind of viewer.
+
+The schema is introspected: a mutation, or a field carrying a permission (`allow(...)`),
+that has no entry in MATRIX fails `test_every_mutation_and_protected_field_is_in_the_matrix`.
+A domain adding one adds its Case here, saying what each viewer gets:
+OK, UNAUTHENTICATED or FORBIDDEN.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from strawberry.permission import PermissionExtension
+from strawberry.types.base import StrawberryObjectDefinition
+
+from federation.access import Role, Viewer
+from federation.auth.models import GrantKind
+from federation.directory.models import Site
+from federation.schema import build_schema
+from tests.factories import make_site
+from tests.federation.auth.support import MadeAccount, make_account, make_client
+from tests.support import Hub
+
+OK, UNAUTHENTICATED, FORBIDDEN = "OK", "UNAUTHENTICATED", "FORBIDDEN"
+KINDS = (
+    "anonymous",
+    "coworker",
+    "manager_here",
+    "manager_elsewhere",
+    "coordinator",
+    "space_client",
+)
+
+
+@dataclass
+class World:
+    """Two spaces; a person of each kind; the software of the first space."""
+
+    here: Site
+    elsewhere: Site
+    accounts: dict[str, MadeAccount]
+    viewers: dict[str, Viewer]
+    space_client_id: str
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+async def make_world(hub: Hub) -> World:
+    here = await make_site(hub.db, "here")
+    elsewhere = await make_site(hub.db, "elsewhere")
+    accounts = {
+        "coworker": await make_account(hub.db, role=Role.COWORKER, sites=["here"]),
+        "manager_here": await make_account(hub.db, role=Role.MANAGER, sites=["here"]),
+        "manager_elsewhere": await make_account(hub.db, role=Role.MANAGER, sites=["elsewhere"]),
+        "coordinator": await make_account(hub.db, role=Role.COORDINATOR),
+    }
+    client = await make_client(
+        hub.db,
+        grant=GrantKind.CLIENT_CREDENTIALS,
+        site="here",
+        scope="sync:write checkin:write stats:read",
+    )
+    # As their tokens would make them: first-party people have every scope their roles use.
+    viewers = {
+        "anonymous": Viewer(),
+        "coworker": Viewer(
+            person_id=accounts["coworker"].person_id,
+            home_site_id=here.id,
+            roles=frozenset({Role.COWORKER}),
+        ),
+        "manager_here": Viewer(
+            person_id=accounts["manager_here"].person_id,
+            home_site_id=here.id,
+            roles=frozenset({Role.MANAGER}),
+            managed_site_ids=frozenset({here.id}),
+        ),
+        "manager_elsewhere": Viewer(
+            person_id=accounts["manager_elsewhere"].person_id,
+            home_site_id=elsewhere.id,
+            roles=frozenset({Role.MANAGER}),
+            managed_site_ids=frozenset({elsewhere.id}),
+        ),
+        "coordinator": Viewer(
+            person_id=accounts["coordinator"].person_id, roles=frozenset({Role.COORDINATOR})
+        ),
+        "space_client": Viewer(
+            client_id=client.client_id,
+            client_site_id=here.id,
+            scopes=frozenset({"sync:write", "checkin:write", "stats:read"}),
+        ),
+    }
+    return World(here, elsewhere, accounts, viewers, client.client_id)
+
+
+Variables = Callable[[World, str], dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class Case:
+    operation: str
+    expect: dict[str, str]
+    variables: Variables | None = None
+    setup: Callable[[Hub, World], Awaitable[None]] | None = None
+
+
+def people_only(**overrides: str) -> dict[str, str]:
+    """Any signed-in person may; nobody else."""
+    expect = dict.fromkeys(KINDS, OK)
+    expect.update(anonymous=UNAUTHENTICATED, space_client=FORBIDDEN, **overrides)
+    return expect
+
+
+def own_email(world: World, kind: str) -> dict[str, Any]:
+    account = world.accounts.get(kind)
+    return {"email": account.email if account else "nobody@example.org"}
+
+
+MATRIX: dict[str, Case] = {
+    "Query.me": Case("{ me { id } }", people_only()),
+    "Query.exportMyData": Case("{ exportMyData }", people_only()),
+    "Mutation.updateMyProfile": Case(
+        'mutation { updateMyProfile(input: {bio: "Bonjour"}) { bio } }', people_only()
+    ),
+    "Mutation.deleteMyAccount": Case(
+        "mutation($email: String!) { deleteMyAccount(confirmEmail: $email) }",
+        people_only(),
+        variables=own_email,
+    ),
+}
+
+
+def protected_operations() -> set[str]:
+    """Every mutation, and every field of every type that carries a permission."""
+    schema = build_schema()
+    names = schema.config.name_converter
+    found: set[str] = set()
+    for type_name in schema._schema.type_map:
+        definition = schema.get_type_by_name(type_name)
+        if not isinstance(definition, StrawberryObjectDefinition):
+            continue
+        for strawberry_field in definition.fields:
+            guarded = any(isinstance(e, PermissionExtension) for e in strawberry_field.extensions)
+            if type_name == "Mutation" or guarded:
+                found.add(f"{type_name}.{names.get_graphql_name(strawberry_field)}")
+    return found
+
+
+def test_every_mutation_and_protected_field_is_in_the_matrix() -> None:
+    missing = sorted(protected_operations() - MATRIX.keys())
+    assert not missing, f"add these to the authorization MATRIX: {missing}"
+    assert all(set(case.expect) == set(KINDS) for case in MATRIX.values())
+
+
+@pytest.mark.parametrize("name", sorted(MATRIX))
+async def test_each_viewer_gets_what_the_matrix_says(hub: Hub, name: str) -> None:
+    case = MATRIX[name]
+    world = await make_world(hub)
+    if case.setup is not None:
+        await case.setup(hub, world)
+    got: dict[str, str] = {}
+    for kind in KINDS:
+        variables = case.variables(world, kind) if case.variables else {}
+        body = await hub.graphql(case.operation, variables, viewer=world.viewers[kind])
+        errors = body.get("errors") or []
+        got[kind] = errors[0]["extensions"]["code"] if errors else OK
+    assert got == case.expect
