@@ -24,6 +24,7 @@ from federation.graphql.view import HubGraphQL
 from federation.keys.service import KeyRing
 from federation.schema import build_schema
 from federation.settings import ConfigError, Settings
+from federation.stats import routes as stats_routes
 
 log = logging.getLogger("federation")
 
@@ -91,6 +92,7 @@ def create_app(
         Route("/healthz", healthz, methods=["GET"]),
         # Each domain's plain HTTP endpoints (feeds, sync, OAuth) are added here.
         *auth_routes,
+        *stats_routes.ROUTES,
     ]
     app = Starlette(
         routes=routes,

@@ -173,7 +173,27 @@ def build_parser() -> argparse.ArgumentParser:
     list_keys = key.add_parser("list", help="list the keys that sign or verify")
     list_keys.add_argument("--json", action="store_true")
     list_keys.set_defaults(run=cmd_keys_list)
+
+    stats = commands.add_parser("stats", help="network statistics").add_subparsers(
+        title="stats commands", metavar="SUBCOMMAND"
+    )
+    rebuild = stats.add_parser(
+        "rebuild",
+        help="recompute the statistics' rollups from the raw uses and memberships",
+        description="Recompute every rollup of every calendar period (day, week, month, "
+        "quarter, year) that meets the range; without --from/--to, all of them.",
+    )
+    rebuild.add_argument("--from", dest="first", type=_day, help="YYYY-MM-DD (default: the start)")
+    rebuild.add_argument("--to", dest="last", type=_day, help="YYYY-MM-DD (default: the end)")
+    rebuild.set_defaults(run=cmd_stats_rebuild)
     return parser
+
+
+def _day(value: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date, YYYY-MM-DD: {value!r}") from None
 
 
 Work = Callable[[Database], Coroutine[Any, Any, int]]
@@ -475,3 +495,19 @@ def cmd_keys_list(args: argparse.Namespace, settings: Settings) -> int:
         return EXIT_OK
 
     return with_database(settings, show)
+
+
+def cmd_stats_rebuild(args: argparse.Namespace, settings: Settings) -> int:
+    from federation.usage.service import rebuild_rollups
+
+    async def rebuild(db: Database) -> int:
+        async with db.transaction() as session:
+            done = await rebuild_rollups(session, args.first, args.last)
+        span = f"{done.first or 'the start'} to {done.last or 'the end'}"
+        print(
+            f"federation: statistics rebuilt from {span} "
+            f"({done.uses} uses, {done.memberships} memberships)"
+        )
+        return EXIT_OK
+
+    return with_database(settings, rebuild)

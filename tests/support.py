@@ -54,6 +54,16 @@ class Hub:
         finally:
             _viewer.reset(token)
 
+    async def get(
+        self, path: str, *, params: dict[str, str] | None = None, viewer: Viewer = ANONYMOUS
+    ) -> httpx.Response:
+        """A plain HTTP GET as `viewer` (CSV exports, feeds)."""
+        token = _viewer.set(viewer)
+        try:
+            return await self.http.get(path, params=params)
+        finally:
+            _viewer.reset(token)
+
     async def graphql(
         self, query: str, variables: dict[str, Any] | None = None, *, viewer: Viewer = ANONYMOUS
     ) -> dict[str, Any]:

@@ -7,7 +7,7 @@ when something differs, so a second run changes nothing.
 from __future__ import annotations
 
 from federation.db import Database
-from federation.demo import auth, directory
+from federation.demo import auth, directory, usage
 
 
 async def load_demo(db: Database) -> int:
@@ -15,4 +15,5 @@ async def load_demo(db: Database) -> int:
     async with db.transaction() as session:
         site_ids = await directory.load(session)
         await auth.load(session, site_ids)
+        await usage.load(session, site_ids)
     return 0

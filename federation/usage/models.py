@@ -1,4 +1,4 @@
-"""Memberships (pseudonymous) and uses."""
+"""Memberships (pseudonymous), uses, and the rollups statistics read instead of raw uses."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from federation.db import Base, UtcDateTime
 from federation.kit.clock import utcnow
+from federation.usage.periods import Period
 
 # SQLite only autoincrements an INTEGER PRIMARY KEY; PostgreSQL gets a BIGINT identity.
 BigId = BigInteger().with_variant(Integer, "sqlite")
@@ -83,6 +84,8 @@ class Use(Base):
         UniqueConstraint("site_id", "external_id"),
         Index(None, "site_id", "day"),
         Index(None, "day"),
+        # A person's uses, for exporting and erasing them.
+        Index(None, "subject"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -98,3 +101,81 @@ class Use(Base):
     # The space's own id for a synced use; null for check-ins through the hub.
     external_id: Mapped[str | None] = mapped_column(String(128))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+# --- rollups ------------------------------------------------------------------------------
+#
+# Kept in the same transaction as the uses and memberships they count (usage.service), so
+# statistics never scan raw uses. Every table is keyed by a calendar period (its kind and
+# first day) first, so "one period, every space" and "these periods, one space" are both
+# index ranges. `site_id` 0 is the whole network (hence no foreign key); in the visit and
+# subject tables `home_site_id` 0 means "any home".
+
+
+class UsesByPeriod(Base):
+    """Uses (units) per period, space and kind. OPEN_SPACE units are the desk half-days
+    that occupancy counts."""
+
+    __tablename__ = "usage_uses_by_period"
+    __table_args__ = (CheckConstraint("uses >= 0", name="uses_not_negative"),)
+
+    period: Mapped[Period] = mapped_column(_enum(Period, "period"), primary_key=True)
+    starts_on: Mapped[date] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    kind: Mapped[UseKind] = mapped_column(_enum(UseKind, "use_kind"), primary_key=True)
+    uses: Mapped[int]
+
+
+class ActiveSubject(Base):
+    """Who was active in a period, with how many of their use rows, so that removing a use
+    knows when someone stops being active. With `home_site_id` set, the row is a visitor
+    from that home to `site_id` (for the suppression of the visit matrix)."""
+
+    __tablename__ = "usage_active_subjects"
+    __table_args__ = (CheckConstraint("uses >= 0", name="uses_not_negative"),)
+
+    period: Mapped[Period] = mapped_column(_enum(Period, "period"), primary_key=True)
+    starts_on: Mapped[date] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    home_site_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    subject: Mapped[str] = mapped_column(String(64), primary_key=True)
+    uses: Mapped[int]
+
+
+class ActiveCount(Base):
+    """How many subjects `usage_active_subjects` holds for one period and scope."""
+
+    __tablename__ = "usage_active_counts"
+    __table_args__ = (CheckConstraint("people >= 0", name="people_not_negative"),)
+
+    period: Mapped[Period] = mapped_column(_enum(Period, "period"), primary_key=True)
+    starts_on: Mapped[date] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    home_site_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    people: Mapped[int]
+
+
+class VisitsByPeriod(Base):
+    """Cross-site uses (the user's home differs from the host `site_id`) per period:
+    per home -> host pair, per host (`home_site_id` 0) and network-wide (both 0)."""
+
+    __tablename__ = "usage_visits_by_period"
+    __table_args__ = (CheckConstraint("uses >= 0", name="uses_not_negative"),)
+
+    period: Mapped[Period] = mapped_column(_enum(Period, "period"), primary_key=True)
+    starts_on: Mapped[date] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    home_site_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    uses: Mapped[int]
+
+
+class NewMembersByPeriod(Base):
+    """Memberships starting in a period, per space and network-wide."""
+
+    __tablename__ = "usage_new_members_by_period"
+    __table_args__ = (CheckConstraint("members >= 0", name="members_not_negative"),)
+
+    period: Mapped[Period] = mapped_column(_enum(Period, "period"), primary_key=True)
+    starts_on: Mapped[date] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    members: Mapped[int]

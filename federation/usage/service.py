@@ -1,16 +1,56 @@
-"""Recording and removing uses. Every write goes through here so that the statistics'
-rollups change in the same transaction as the uses they count."""
+"""Recording and removing uses and memberships, and keeping the statistics' rollups.
+
+Every write of a use or a membership goes through here. Each one is staged on the
+session and the rollups change, netted and in one global row order, just before the
+transaction (or a savepoint) commits: the same transaction as the rows they count, and
+no deadlock between concurrent writers that touch the same network-wide rows. A rolled
+back savepoint takes its staged changes with it.
+"""
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
+from typing import Any, Literal, TypeVar
 
-from sqlalchemy import select
+from sqlalchemy import (
+    ColumnElement,
+    Date,
+    Integer,
+    Table,
+    cast,
+    delete,
+    event,
+    func,
+    insert,
+    literal_column,
+    select,
+    text,
+    tuple_,
+    update,
+)
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session, SessionTransaction
 
 from federation.errors import BadUserInput
-from federation.usage.models import Use, UseKind, UseSource
+from federation.usage.models import (
+    ActiveCount,
+    ActiveSubject,
+    Membership,
+    NewMembersByPeriod,
+    Use,
+    UseKind,
+    UsesByPeriod,
+    UseSource,
+    VisitsByPeriod,
+)
+from federation.usage.periods import Period, period_end, period_start, periods_of
+from federation.usage.rollups import ANY_HOME, NETWORK, Deltas, UseFact, people_changes
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,10 +73,19 @@ def membership_subject(membership_id: int) -> str:
     return f"membership:{membership_id}"
 
 
-async def record_use(session: AsyncSession, record: UseRecord) -> Use:
-    """Add one use (within the caller's transaction)."""
+# --- uses ---------------------------------------------------------------------------------
+
+
+def _check(record: UseRecord) -> None:
     if record.units <= 0:
         raise BadUserInput("a use counts at least one unit", argument="units")
+    if not record.subject or len(record.subject) > 64:
+        raise BadUserInput("a use needs a subject of 1-64 characters", argument="subject")
+
+
+async def record_use(session: AsyncSession, record: UseRecord) -> Use:
+    """Add one use (within the caller's transaction); its rollups follow at commit."""
+    _check(record)
     use = Use(
         site_id=record.site_id,
         day=record.day,
@@ -49,15 +98,580 @@ async def record_use(session: AsyncSession, record: UseRecord) -> Use:
     )
     session.add(use)
     await session.flush()
+    _stage(session, _fact(use), +1)
     return use
 
 
 async def remove_use(session: AsyncSession, use: Use) -> None:
-    """Remove one use (within the caller's transaction)."""
+    """Remove one use (within the caller's transaction); its rollups follow at commit."""
+    fact = _fact(use)
     await session.delete(use)
     await session.flush()
+    _stage(session, fact, -1)
 
 
 async def find_synced_use(session: AsyncSession, site_id: int, external_id: str) -> Use | None:
     query = select(Use).where(Use.site_id == site_id, Use.external_id == external_id)
     return await session.scalar(query)
+
+
+async def import_uses(session: AsyncSession, records: Sequence[UseRecord]) -> int:
+    """Bulk-load uses (history, the demo): those whose external id the space already has
+    are skipped; the rollups of the days covered are then rebuilt. Returns how many were
+    added. Not for everyday writes: the rebuild covers whole years of every space."""
+    for record in records:
+        _check(record)
+        if record.external_id is None:
+            raise BadUserInput("imported uses need an external id", argument="externalId")
+    known: set[tuple[int, str]] = set()
+    for site_id in {r.site_id for r in records}:
+        ids = await session.scalars(
+            select(Use.external_id).where(Use.site_id == site_id, Use.external_id.is_not(None))
+        )
+        known.update((site_id, external_id) for external_id in ids if external_id is not None)
+    fresh = [r for r in records if (r.site_id, r.external_id) not in known]
+    if not fresh:
+        return 0
+    table = Use.__table__
+    assert isinstance(table, Table)
+    for batch in _chunks(fresh, 2000):
+        await session.execute(
+            insert(table),
+            [
+                {
+                    "site_id": r.site_id,
+                    "day": r.day,
+                    "kind": r.kind,
+                    "units": r.units,
+                    "subject": r.subject,
+                    "home_site_id": r.home_site_id,
+                    "source": r.source,
+                    "external_id": r.external_id,
+                }
+                for r in batch
+            ],
+        )
+    await rebuild_rollups(session, min(r.day for r in fresh), max(r.day for r in fresh))
+    return len(fresh)
+
+
+def _fact(use: Use) -> UseFact:
+    return UseFact(use.site_id, use.day, use.kind, use.units, use.subject, use.home_site_id)
+
+
+# --- memberships --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class MembershipRecord:
+    site_id: int
+    external_id: str
+    starts_on: date
+    source_updated_at: datetime
+    plan: str = ""
+    ends_on: date | None = None
+
+
+Saved = Literal["created", "updated", "unchanged", "stale"]
+
+
+async def save_membership(
+    session: AsyncSession, record: MembershipRecord
+) -> tuple[Membership, Saved]:
+    """Create or update a space's membership by its external id; a change older than the
+    one already held is ignored ("stale"). New members per period follow at commit."""
+    if record.ends_on is not None and record.ends_on < record.starts_on:
+        raise BadUserInput("a membership cannot end before it starts", argument="endsOn")
+    if not record.external_id or len(record.external_id) > 128:
+        raise BadUserInput("a membership needs an external id of 1-128 characters")
+    membership = await session.scalar(
+        select(Membership).where(
+            Membership.site_id == record.site_id, Membership.external_id == record.external_id
+        )
+    )
+    if membership is None:
+        membership = Membership(
+            site_id=record.site_id,
+            external_id=record.external_id,
+            plan=record.plan,
+            starts_on=record.starts_on,
+            ends_on=record.ends_on,
+            source_updated_at=record.source_updated_at,
+        )
+        session.add(membership)
+        await session.flush()
+        _stage_membership(session, record.site_id, record.starts_on, +1)
+        return membership, "created"
+    if record.source_updated_at < membership.source_updated_at:
+        return membership, "stale"
+    wanted = (record.plan, record.starts_on, record.ends_on)
+    if (membership.plan, membership.starts_on, membership.ends_on) == wanted:
+        return membership, "unchanged"
+    if membership.starts_on != record.starts_on:
+        _stage_membership(session, membership.site_id, membership.starts_on, -1)
+        _stage_membership(session, membership.site_id, record.starts_on, +1)
+    membership.plan, membership.starts_on, membership.ends_on = wanted
+    membership.source_updated_at = record.source_updated_at
+    await session.flush()
+    return membership, "updated"
+
+
+async def import_memberships(
+    session: AsyncSession, records: Sequence[MembershipRecord]
+) -> dict[tuple[int, str], int]:
+    """Bulk `save_membership` (history, the demo): one read of what the spaces already
+    hold, then only the differences are written. Returns every membership's id by
+    (site id, external id)."""
+    held: dict[tuple[int, str], Membership] = {}
+    for site_id in sorted({r.site_id for r in records}):
+        for membership in await session.scalars(
+            select(Membership).where(Membership.site_id == site_id)
+        ):
+            held[(membership.site_id, membership.external_id)] = membership
+    for record in records:
+        if record.ends_on is not None and record.ends_on < record.starts_on:
+            raise BadUserInput("a membership cannot end before it starts", argument="endsOn")
+        found = held.get((record.site_id, record.external_id))
+        if found is None:
+            membership = Membership(
+                site_id=record.site_id,
+                external_id=record.external_id,
+                plan=record.plan,
+                starts_on=record.starts_on,
+                ends_on=record.ends_on,
+                source_updated_at=record.source_updated_at,
+            )
+            session.add(membership)
+            held[(record.site_id, record.external_id)] = membership
+            _stage_membership(session, record.site_id, record.starts_on, +1)
+            continue
+        membership = found
+        wanted = (record.plan, record.starts_on, record.ends_on)
+        if record.source_updated_at < membership.source_updated_at or wanted == (
+            membership.plan,
+            membership.starts_on,
+            membership.ends_on,
+        ):
+            continue
+        if membership.starts_on != record.starts_on:
+            _stage_membership(session, membership.site_id, membership.starts_on, -1)
+            _stage_membership(session, membership.site_id, record.starts_on, +1)
+        membership.plan, membership.starts_on, membership.ends_on = wanted
+        membership.source_updated_at = record.source_updated_at
+    await session.flush()
+    return {key: membership.id for key, membership in held.items()}
+
+
+async def remove_membership(session: AsyncSession, membership: Membership) -> None:
+    """Remove a membership (its uses stay: they happened)."""
+    site_id, starts_on = membership.site_id, membership.starts_on
+    await session.delete(membership)
+    await session.flush()
+    _stage_membership(session, site_id, starts_on, -1)
+
+
+# --- staging and applying rollup changes --------------------------------------------------
+
+_STAGED = "federation.usage.staged"
+
+
+@dataclass(frozen=True, slots=True)
+class _Staged:
+    transaction: SessionTransaction
+    sign: int
+    use: UseFact | None = None
+    membership: tuple[int, date] | None = None
+
+
+def _current_transaction(session: AsyncSession) -> SessionTransaction:
+    sync = session.sync_session
+    transaction = sync.get_nested_transaction() or sync.get_transaction()
+    assert transaction is not None, "uses are written inside a transaction"
+    return transaction
+
+
+def _stage(session: AsyncSession, use: UseFact, sign: int) -> None:
+    staged = session.sync_session.info.setdefault(_STAGED, [])
+    staged.append(_Staged(_current_transaction(session), sign, use=use))
+
+
+def _stage_membership(session: AsyncSession, site_id: int, starts_on: date, sign: int) -> None:
+    staged = session.sync_session.info.setdefault(_STAGED, [])
+    staged.append(_Staged(_current_transaction(session), sign, membership=(site_id, starts_on)))
+
+
+async def flush_rollups(session: AsyncSession) -> None:
+    """Apply the rollup changes staged so far now rather than at commit (to read them back
+    within the same transaction, or before a rebuild)."""
+    await session.run_sync(_apply_staged)
+
+
+@event.listens_for(Session, "before_commit")
+def _apply_on_commit(session: Session) -> None:
+    # Fires for the outer commit and for each savepoint released: either way the SQL runs
+    # inside what is committing, so a later rollback of an enclosing level undoes it too.
+    _apply_staged(session)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _drop_rolled_back(session: Session, previous_transaction: SessionTransaction) -> None:
+    staged: list[_Staged] | None = session.info.get(_STAGED)
+    if staged:
+        staged[:] = [s for s in staged if not _within(s.transaction, previous_transaction)]
+
+
+def _within(transaction: SessionTransaction | None, ancestor: SessionTransaction) -> bool:
+    while transaction is not None:
+        if transaction is ancestor:
+            return True
+        transaction = transaction.parent
+    return False
+
+
+def _apply_staged(session: Session) -> None:
+    staged: list[_Staged] | None = session.info.pop(_STAGED, None)
+    if not staged:
+        return
+    deltas = Deltas()
+    for entry in staged:
+        if entry.use is not None:
+            deltas.add_use(entry.use, entry.sign)
+        elif entry.membership is not None:
+            deltas.add_membership(*entry.membership, entry.sign)
+    apply_deltas(session, deltas.netted())
+
+
+def apply_deltas(session: Session, deltas: Deltas) -> None:
+    """Write netted changes: one table after another, rows in key order within each."""
+    _add(session, UsesByPeriod.__table__, deltas.uses, "uses")
+    after = _add(session, ActiveSubject.__table__, deltas.subjects, "uses", returning=True)
+    _add(session, ActiveCount.__table__, people_changes(deltas.subjects, after), "people")
+    _add(session, VisitsByPeriod.__table__, deltas.visits, "uses")
+    _add(session, NewMembersByPeriod.__table__, deltas.members, "members")
+
+
+_CHUNK = 500  # rows per statement: well under both databases' limits on bound parameters
+
+
+class RollupsOutOfStep(RuntimeError):
+    """A removal found no rollup row to take from: something wrote uses around this
+    service. `federation stats rebuild` recomputes the rollups from the raw rows."""
+
+
+def _add(
+    session: Session,
+    table: Any,
+    deltas: Mapping[Any, int],
+    column: str,
+    *,
+    returning: bool = False,
+) -> dict[Any, int]:
+    """Add each delta to its row and return the new values when asked. Increments are
+    upserts, so concurrent writers never lose one; decrements lock their rows in key order
+    first (a CHECK keeps every value >= 0), and rows that fall to zero are deleted."""
+    if not deltas:
+        return {}
+    assert isinstance(table, Table)
+    key_names = [c.name for c in table.primary_key.columns]
+    key_columns = tuple_(*table.primary_key.columns)
+    value = table.c[column]
+    dialect = session.get_bind().dialect.name
+    dialect_insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    after: dict[Any, int] = {}
+    ordered = sorted(deltas.items())
+
+    def run(statement: Any) -> None:
+        if returning:
+            rows = session.execute(statement.returning(*table.primary_key.columns, value))
+            after.update({tuple(row[:-1]): row[-1] for row in rows})
+        else:
+            session.execute(statement)
+
+    growing = [(key, delta) for key, delta in ordered if delta > 0]
+    for chunk in _chunks(growing, _CHUNK):
+        upsert = dialect_insert(table).values(
+            [{**dict(zip(key_names, key, strict=True)), column: delta} for key, delta in chunk]
+        )
+        run(
+            upsert.on_conflict_do_update(
+                index_elements=key_names, set_={column: value + upsert.excluded[column]}
+            )
+        )
+
+    shrinking = [key for key, delta in ordered if delta < 0]
+    for chunk_keys in _chunks(shrinking, _CHUNK):
+        locked = session.execute(
+            select(*table.primary_key.columns)
+            .where(key_columns.in_(chunk_keys))
+            .order_by(*table.primary_key.columns)
+            .with_for_update()
+        ).all()
+        if len(locked) != len(chunk_keys):
+            raise RollupsOutOfStep(f"{table.name} lacks rows that uses being removed counted")
+    by_delta: dict[int, list[Any]] = {}
+    for key in shrinking:
+        by_delta.setdefault(deltas[key], []).append(key)
+    for delta, keys in sorted(by_delta.items()):
+        for chunk_keys in _chunks(keys, _CHUNK):
+            run(update(table).where(key_columns.in_(chunk_keys)).values({column: value + delta}))
+    for chunk_keys in _chunks(shrinking, _CHUNK):
+        session.execute(delete(table).where(value == 0, key_columns.in_(chunk_keys)))
+    return after
+
+
+def _chunks(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
+    for index in range(0, len(items), size):
+        yield items[index : index + size]
+
+
+# --- rebuilding ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Rebuilt:
+    first: date | None
+    last: date | None
+    uses: int
+    memberships: int
+
+
+async def rebuild_rollups(
+    session: AsyncSession, first: date | None = None, last: date | None = None
+) -> Rebuilt:
+    """Recompute from the raw uses and memberships every rollup row of every period that
+    meets [first, last], within the caller's transaction. A missing end leaves the range
+    open on that side (neither: everything)."""
+    if first is not None and last is not None and first > last:
+        raise BadUserInput("`from` must not be after `to`", argument="from")
+    await flush_rollups(session)
+    postgres = session.get_bind().dialect.name == "postgresql"
+    if postgres:
+        # Writers wait until the rebuild commits, so none is counted twice or missed.
+        await session.execute(text("LOCK TABLE uses, memberships IN SHARE MODE"))
+    for period in Period:
+        await _rebuild_period(session, period, first, last, postgres=postgres)
+    uses = select(func.count()).select_from(Use)
+    memberships = select(func.count()).select_from(Membership)
+    if first is not None:
+        uses = uses.where(Use.day >= first)
+        memberships = memberships.where(Membership.starts_on >= first)
+    if last is not None:
+        uses = uses.where(Use.day <= last)
+        memberships = memberships.where(Membership.starts_on <= last)
+    return Rebuilt(
+        first,
+        last,
+        uses=await session.scalar(uses) or 0,
+        memberships=await session.scalar(memberships) or 0,
+    )
+
+
+def _period_start_sql(period: Period, column: Any, *, postgres: bool) -> ColumnElement[Any]:
+    """The first day of `column`'s period, in SQL; literals inline so that the same
+    expression in SELECT and GROUP BY renders identically."""
+    if period is Period.DAY:
+        return column  # type: ignore[no-any-return]
+    if postgres:
+        unit = {"WEEK": "week", "MONTH": "month", "QUARTER": "quarter", "YEAR": "year"}[period]
+        return cast(func.date_trunc(literal_column(f"'{unit}'"), column), Date)
+    if period is Period.WEEK:  # back to Monday: strftime('%w') is 0 on Sunday
+        shift: ColumnElement[str] = literal_column(
+            f"'-' || ((CAST(strftime('%w', {column.name}) AS INTEGER) + 6) % 7) || ' days'"
+        )
+        return func.date(column, shift)
+    if period is Period.MONTH:
+        return func.date(column, literal_column("'start of month'"))
+    if period is Period.QUARTER:
+        months: ColumnElement[str] = literal_column(
+            f"'-' || ((CAST(strftime('%m', {column.name}) AS INTEGER) - 1) % 3) || ' months'"
+        )
+        return func.date(column, literal_column("'start of month'"), months)
+    return func.date(column, literal_column("'start of year'"))
+
+
+async def _rebuild_period(
+    session: AsyncSession, period: Period, first: date | None, last: date | None, *, postgres: bool
+) -> None:
+    name: ColumnElement[str] = literal_column(f"'{period.value}'")
+    zero: ColumnElement[int] = literal_column("0", Integer)
+    starts = _period_start_sql(period, Use.day, postgres=postgres)
+    joined = _period_start_sql(period, Membership.starts_on, postgres=postgres)
+    in_range: list[ColumnElement[bool]] = []
+    members_in_range: list[ColumnElement[bool]] = []
+    kept: dict[Table, list[ColumnElement[bool]]] = {}
+    tables = [
+        UsesByPeriod.__table__,
+        ActiveSubject.__table__,
+        ActiveCount.__table__,
+        VisitsByPeriod.__table__,
+        NewMembersByPeriod.__table__,
+    ]
+    for table in tables:
+        assert isinstance(table, Table)
+        kept[table] = [table.c.period == period]
+    # Whole periods: from the start of the one holding `first` to the end of the one
+    # holding `last`.
+    if first is not None:
+        low = period_start(period, first)
+        in_range.append(Use.day >= low)
+        members_in_range.append(Membership.starts_on >= low)
+        for table, conditions in kept.items():
+            conditions.append(table.c.starts_on >= low)
+    if last is not None:
+        last_start = period_start(period, last)
+        high = period_end(period, last_start)
+        in_range.append(Use.day <= high)
+        members_in_range.append(Membership.starts_on <= high)
+        for table, conditions in kept.items():
+            conditions.append(table.c.starts_on <= last_start)
+    for table, conditions in kept.items():
+        await session.execute(delete(table).where(*conditions))
+
+    visit = [Use.home_site_id.is_not(None), Use.home_site_id != Use.site_id]
+    units, rows = func.sum(Use.units), func.count()
+    inserts: list[tuple[Any, list[str], Any]] = [
+        (
+            UsesByPeriod,
+            ["period", "starts_on", "site_id", "kind", "uses"],
+            [
+                select(name, starts, Use.site_id, Use.kind, units)
+                .where(*in_range)
+                .group_by(starts, Use.site_id, Use.kind),
+                select(name, starts, zero, Use.kind, units)
+                .where(*in_range)
+                .group_by(starts, Use.kind),
+            ],
+        ),
+        (
+            ActiveSubject,
+            ["period", "starts_on", "site_id", "home_site_id", "subject", "uses"],
+            [
+                select(name, starts, Use.site_id, zero, Use.subject, rows)
+                .where(*in_range)
+                .group_by(starts, Use.site_id, Use.subject),
+                select(name, starts, zero, zero, Use.subject, rows)
+                .where(*in_range)
+                .group_by(starts, Use.subject),
+                select(name, starts, Use.site_id, Use.home_site_id, Use.subject, rows)
+                .where(*in_range, *visit)
+                .group_by(starts, Use.site_id, Use.home_site_id, Use.subject),
+            ],
+        ),
+        (
+            VisitsByPeriod,
+            ["period", "starts_on", "site_id", "home_site_id", "uses"],
+            [
+                select(name, starts, Use.site_id, Use.home_site_id, units)
+                .where(*in_range, *visit)
+                .group_by(starts, Use.site_id, Use.home_site_id),
+                select(name, starts, Use.site_id, zero, units)
+                .where(*in_range, *visit)
+                .group_by(starts, Use.site_id),
+                select(name, starts, zero, zero, units).where(*in_range, *visit).group_by(starts),
+            ],
+        ),
+        (
+            NewMembersByPeriod,
+            ["period", "starts_on", "site_id", "members"],
+            [
+                select(name, joined, Membership.site_id, rows)
+                .where(*members_in_range)
+                .group_by(joined, Membership.site_id),
+                select(name, joined, zero, rows).where(*members_in_range).group_by(joined),
+            ],
+        ),
+    ]
+    for model, columns, queries in inserts:
+        for query in queries:
+            await session.execute(insert(model).from_select(columns, query))
+    subjects = ActiveSubject.__table__
+    assert isinstance(subjects, Table)
+    await session.execute(
+        insert(ActiveCount).from_select(
+            ["period", "starts_on", "site_id", "home_site_id", "people"],
+            select(
+                subjects.c.period,
+                subjects.c.starts_on,
+                subjects.c.site_id,
+                subjects.c.home_site_id,
+                func.count(),
+            )
+            .where(*kept[subjects])
+            .group_by(
+                subjects.c.period,
+                subjects.c.starts_on,
+                subjects.c.site_id,
+                subjects.c.home_site_id,
+            ),
+        )
+    )
+
+
+# --- personal data ------------------------------------------------------------------------
+
+
+async def export_person_data(session: AsyncSession, person_id: uuid.UUID) -> dict[str, Any]:
+    """The memberships linked to a person and every use recorded under them."""
+    memberships = (
+        await session.scalars(
+            select(Membership).where(Membership.person_id == person_id).order_by(Membership.id)
+        )
+    ).all()
+    subjects = [person_subject(person_id), *(membership_subject(m.id) for m in memberships)]
+    uses = await session.scalars(
+        select(Use).where(Use.subject.in_(subjects)).order_by(Use.day, Use.id)
+    )
+    return {
+        "memberships": [
+            {
+                "siteId": m.site_id,
+                "externalId": m.external_id,
+                "plan": m.plan,
+                "startsOn": m.starts_on.isoformat(),
+                "endsOn": m.ends_on.isoformat() if m.ends_on else None,
+            }
+            for m in memberships
+        ],
+        "uses": [
+            {
+                "siteId": u.site_id,
+                "day": u.day.isoformat(),
+                "kind": u.kind.value,
+                "units": u.units,
+                "source": u.source.value,
+            }
+            for u in uses
+        ],
+    }
+
+
+async def forget_person(session: AsyncSession, person_id: uuid.UUID) -> None:
+    """Unlink the person's memberships and put a random pseudonym in place of their id on
+    their uses and in the rollups: every count stays exact, nothing leads back to them."""
+    await flush_rollups(session)
+    old, new = person_subject(person_id), f"erased:{uuid.uuid4().hex}"
+    uses = (
+        await session.execute(
+            select(Use.site_id, Use.day, Use.home_site_id).where(Use.subject == old)
+        )
+    ).all()
+    keys: set[tuple[Period, date, int, int]] = set()
+    for site_id, day, home_site_id in uses:
+        for period, start in periods_of(day):
+            keys.add((period, start, site_id, ANY_HOME))
+            keys.add((period, start, NETWORK, ANY_HOME))
+            if home_site_id is not None and home_site_id != site_id:
+                keys.add((period, start, site_id, home_site_id))
+    subjects = ActiveSubject.__table__
+    assert isinstance(subjects, Table)
+    scope = tuple_(
+        subjects.c.period, subjects.c.starts_on, subjects.c.site_id, subjects.c.home_site_id
+    )
+    for chunk in _chunks(sorted(keys), _CHUNK):
+        await session.execute(
+            update(subjects).where(subjects.c.subject == old, scope.in_(chunk)).values(subject=new)
+        )
+    await session.execute(update(Use).where(Use.subject == old).values(subject=new))
+    await session.execute(
+        update(Membership).where(Membership.person_id == person_id).values(person_id=None)
+    )

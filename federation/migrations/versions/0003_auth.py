@@ -1,7 +1,7 @@
 """Accounts, roles and managed spaces; OAuth clients, codes, refresh-token families,
 revoked access tokens, consents; failed sign-ins
 
-Revision ID: auth_1
+Revision ID: 0003
 Revises: 0002
 Create Date: 2026-11-23
 """
@@ -11,7 +11,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "auth_1"
+revision = "0003"
 down_revision = "0002"
 branch_labels = None
 depends_on = None
