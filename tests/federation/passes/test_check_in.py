@@ -51,7 +51,7 @@ async def test_a_check_in_debits_the_credits_and_records_a_use(db: Database) -> 
 async def test_check_in_never_spends_beyond_credits_under_concurrency(db: Database) -> None:
     _, host, issued = await _setup(db)
     # Separate engines: separate connections, as separate hub processes would have.
-    engines = [Database(db.url) for _ in range(6)]
+    engines = [Database(db.url, pool_size=4) for _ in range(6)]
     try:
         keys = [KeyRing(e) for e in engines]
 

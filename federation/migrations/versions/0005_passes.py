@@ -1,6 +1,6 @@
 """Cross-site passes: programmes, products and tiers, passes, check-ins, visit counters
 
-Revision ID: passes_1
+Revision ID: 0005
 Revises: 0004
 Create Date: 2026-11-23
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "passes_1"
+revision = "0005"
 down_revision = "0004"
 branch_labels = None
 depends_on = None
