@@ -48,6 +48,7 @@ from federation.auth.tokens import (
     scope_string,
     unknown_scopes,
 )
+from federation.calendar import service as calendar
 from federation.directory import service as directory
 from federation.directory.models import Person, Site, Visibility
 from federation.errors import BadUserInput, Conflict, NotFound, Refused, Unauthenticated
@@ -887,6 +888,7 @@ class PersonalData:
 # transaction, so the directory (whose person row the others point to) goes last.
 PERSONAL_DATA: tuple[PersonalData, ...] = (
     PersonalData("auth", export_person_data, forget_person),
+    PersonalData("calendar", calendar.export_person_data, calendar.forget_person),
     PersonalData("directory", directory.export_person_data, directory.forget_person),
 )
 
