@@ -503,7 +503,9 @@ async def _write(
     event.accessibility = list(data.accessibility)
     event.keywords = list(data.keywords)
     event.search_text = _search_text(data)
-    event.revised_at = now
+    # iCalendar stamps have whole seconds: each revision gets a later one than the last.
+    stamp = now.astimezone(UTC).replace(microsecond=0)
+    event.revised_at = stamp if new else max(stamp, event.revised_at + timedelta(seconds=1))
     if old is not None and any(getattr(old, n) != getattr(data, n) for n in _SIGNIFICANT):
         event.sequence += 1
     event.materialised_until = max(
@@ -979,6 +981,10 @@ def _feed_conditions(viewer: Viewer, request: FeedRequest) -> list[ColumnElement
     return [in_range, *_filter_conditions(viewer, request.filters)]
 
 
+async def site_exists(session: AsyncSession, slug: str) -> bool:
+    return await session.scalar(select(Site.id).where(Site.slug == slug)) is not None
+
+
 async def feed_summary(session: AsyncSession, viewer: Viewer, request: FeedRequest) -> FeedSummary:
     """How many events the feed holds and their last revision (for ETag and Last-Modified)."""
     conditions = _feed_conditions(viewer, request)
@@ -992,10 +998,17 @@ async def feed_summary(session: AsyncSession, viewer: Viewer, request: FeedReque
     return FeedSummary(int(count or 0), last_revised, sorted(zones))
 
 
+@dataclass(frozen=True, slots=True)
+class FeedBatch:
+    events: list[tuple[Event, list[EventOverride]]]
+    sites: dict[int, Site]
+
+
 async def feed_events(
     session: AsyncSession, viewer: Viewer, request: FeedRequest, *, batch: int = 500
-) -> AsyncIterator[list[tuple[Event, list[EventOverride]]]]:
-    """The feed's events in batches, each with its overrides, by id (streamed, never whole)."""
+) -> AsyncIterator[FeedBatch]:
+    """The feed's events in batches, each with its overrides and the spaces they name, by
+    id: a feed is streamed, never held whole."""
     conditions = _feed_conditions(viewer, request)
     last_id = 0
     while True:
@@ -1006,15 +1019,36 @@ async def feed_events(
         )
         if not events:
             return
-        grouped: dict[int, list[EventOverride]] = {e.id: [] for e in events}
-        for override in await session.scalars(
-            select(EventOverride).where(EventOverride.event_id.in_(list(grouped)))
-        ):
-            grouped[override.event_id].append(override)
-        yield [(e, grouped[e.id]) for e in events]
+        yield await _batch(session, events)
         last_id = events[-1].id
         if len(events) < batch:
             return
+
+
+async def _batch(session: AsyncSession, events: list[Event]) -> FeedBatch:
+    grouped = await overrides_by_event(session, [e.id for e in events])
+    site_ids = {i for e in events for i in (e.site_id, e.location_site_id) if i is not None}
+    sites = {
+        site.id: site
+        for site in await session.scalars(select(Site).where(Site.id.in_(sorted(site_ids))))
+    }
+    return FeedBatch([(e, grouped[e.id]) for e in events], sites)
+
+
+async def person_feed(
+    session: AsyncSession, person_id: uuid.UUID, *, since: datetime
+) -> tuple[list[tuple[Registration, Occurrence, Event]], dict[int, Site]]:
+    """A person's registrations (withdrawals too, so calendars drop them) from `since`."""
+    query = (
+        select(Registration, Occurrence, Event)
+        .join(Occurrence, Occurrence.id == Registration.occurrence_id)
+        .join(Event, Event.id == Occurrence.event_id)
+        .where(Registration.person_id == person_id, Occurrence.ends_at >= since)
+        .order_by(Occurrence.starts_at, Occurrence.id)
+    )
+    rows = [(r, o, e) for r, o, e in await session.execute(query)]
+    batch = await _batch(session, list({e.id: e for _, _, e in rows}.values()))
+    return rows, batch.sites
 
 
 async def overrides_by_event(
