@@ -1330,12 +1330,12 @@ async def save_event(
 
 
 async def register_person(
-    session: AsyncSession, person_id: uuid.UUID, occurrence_id: int
+    session: AsyncSession, person_id: uuid.UUID, occurrence_id: int, *, now: datetime | None = None
 ) -> Registration:
     """Register a person without a viewer (the demo); same rules as registerForEvent."""
     # Seen as a coordinator: the demo registers people whatever the audience.
     viewer = Viewer(person_id=person_id, roles=frozenset({Role.COORDINATOR}))
-    registration, _, _ = await register_for_event(session, viewer, str(occurrence_id))
+    registration, _, _ = await register_for_event(session, viewer, str(occurrence_id), now=now)
     return registration
 
 

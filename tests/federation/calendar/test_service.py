@@ -46,7 +46,8 @@ async def test_concurrent_registrations_never_exceed_capacity(db: Database) -> N
     assert statuses.count(RegistrationStatus.WAITLISTED) == 5
     async with db.reading() as session:
         row = await session.get(Occurrence, int(occurrence))
-        assert row is not None and row.confirmed == 3
+        assert row is not None
+        assert row.confirmed == 3
 
 
 async def test_a_withdrawal_promotes_the_first_waiting_in_order(db: Database) -> None:
@@ -205,7 +206,9 @@ async def test_the_horizon_rolls_forward_for_open_ended_series(db: Database) -> 
     async with db.reading() as session:
         after = await session.scalar(select(func.max(Occurrence.starts_at)))
     assert moved == 1
-    assert before is not None and after is not None and after - before >= timedelta(days=56)
+    assert before is not None
+    assert after is not None
+    assert after - before >= timedelta(days=56)
 
 
 async def test_forgetting_a_person_frees_their_place_for_someone_waiting(db: Database) -> None:
@@ -230,4 +233,5 @@ async def test_forgetting_a_person_frees_their_place_for_someone_waiting(db: Dat
         second_row = await service.registration_of(
             session, second.require_person(), int(occurrence)
         )
-    assert second_row is not None and second_row.status is RegistrationStatus.CONFIRMED
+    assert second_row is not None
+    assert second_row.status is RegistrationStatus.CONFIRMED
