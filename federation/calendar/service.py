@@ -1339,6 +1339,25 @@ async def register_person(
     return registration
 
 
+async def record_attendance(
+    session: AsyncSession, *, occurrence_id: int, person_id: uuid.UUID, attended: bool
+) -> bool:
+    """Whether a confirmed person came (a check-in, a space's own list); False if there is
+    no confirmed registration or it already said so."""
+    done = await session.execute(
+        update(Registration)
+        .where(
+            Registration.occurrence_id == occurrence_id,
+            Registration.person_id == person_id,
+            Registration.status == RegistrationStatus.CONFIRMED,
+            or_(Registration.attended.is_(None), Registration.attended != attended),
+        )
+        .values(attended=attended)
+        .execution_options(synchronize_session=False)
+    )
+    return _rowcount(done) == 1
+
+
 # --- personal data --------------------------------------------------------------------------
 
 

@@ -30,6 +30,7 @@ from federation.calendar.models import (
     EventStatus,
     Occurrence,
     RegistrationMode,
+    RegistrationStatus,
 )
 from federation.calendar.models import Event as EventRow
 from federation.calendar.recurrence import Override
@@ -313,6 +314,7 @@ async def _register(session: AsyncSession, site_ids: dict[str, int]) -> None:
         if data.home_site_id is not None:
             homes.setdefault(data.home_site_id, []).append(person_id)
     rng = random.Random(2026)
+    now = datetime.now(UTC)
     wanted = {
         _uid("casaco-codev"): 10,
         _uid("casaco-ateliers-pro"): 7,
@@ -332,9 +334,17 @@ async def _register(session: AsyncSession, site_ids: dict[str, int]) -> None:
         # Registered a few days before, so a second run (same day) finds them unchanged.
         registered_at = occurrence.starts_at - timedelta(days=3)
         for rank, person_id in enumerate(chosen):
-            await service.register_person(
+            registration = await service.register_person(
                 session,
                 person_id,
                 occurrence.id,
                 now=registered_at + timedelta(minutes=rank),
             )
+            if occurrence.ends_at < now and registration.status is RegistrationStatus.CONFIRMED:
+                # Most people who registered came; about one in seven did not.
+                await service.record_attendance(
+                    session,
+                    occurrence_id=occurrence.id,
+                    person_id=person_id,
+                    attended=rank % 7 != 6,
+                )
