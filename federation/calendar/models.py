@@ -150,6 +150,9 @@ class Event(Base):
     source_updated_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     materialised_until: Mapped[datetime] = mapped_column(UtcDateTime)
     search_text: Mapped[str] = mapped_column(Text, default="")
+    # The event's VEVENTs as published, rendered once per revision: a month of the national
+    # feed is then a stream of stored text, not tens of thousands of renderings.
+    ical: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
 

@@ -124,12 +124,8 @@ async def _feed(request: Request, *, site: str | None, name: str) -> Response:
     async def body() -> AsyncIterator[bytes]:
         yield ics.header(name, summary.timezones or [DEFAULT_TIMEZONE])
         async with db.reading() as reading:
-            async for batch in service.feed_events(reading, viewer, feed):
-                yield ics.to_ical(
-                    component
-                    for event, overrides in batch.events
-                    for component in ics.series_components(event, overrides, batch.sites)
-                )
+            async for text in service.feed_events(reading, viewer, feed):
+                yield text.encode()
         yield ics.FOOTER
 
     return StreamingResponse(body(), media_type=MEDIA_TYPE, headers=headers)

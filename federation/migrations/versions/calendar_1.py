@@ -133,6 +133,7 @@ def upgrade() -> None:
         sa.Column("source_updated_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("materialised_until", sa.DateTime(timezone=True), nullable=False),
         sa.Column("search_text", sa.Text(), nullable=False),
+        sa.Column("ical", sa.Text(), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.CheckConstraint(
