@@ -221,7 +221,7 @@ async def test_a_check_in_takes_few_statements(db: Database) -> None:
     with count_statements(db) as log:
         assert (await check_in(db, keys, host, token=token)).ok
     # site, claim, pass, capacity, debit, use, check-in row; then the rollups at commit
-    assert log.count <= 16, log.statements
+    assert log.count <= 12, log.statements
 
 
 async def test_a_check_in_needs_one_pass_and_a_key(db: Database) -> None:
