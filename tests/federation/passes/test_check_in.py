@@ -236,3 +236,26 @@ async def test_a_check_in_needs_one_pass_and_a_key(db: Database) -> None:
             await service.check_in(session, keys, request)
     async with db.reading() as session:
         assert await session.scalar(select(func.count()).select_from(CheckIn)) == 0
+
+
+async def test_a_membership_quota_holds_under_concurrency(db: Database) -> None:
+    home = await make_site(db)
+    host = await make_site(db)
+    person = await make_person(db, home=home)
+    membership = await make_product(
+        db, home, kind=ProductKind.MEMBERSHIP, credits=2, visit_value_cents=1500
+    )
+    issued = await make_pass(db, membership, person.id)
+    engines = [Database(db.url, pool_size=2) for _ in range(3)]
+    try:
+        outcomes = await asyncio.gather(
+            *(
+                check_in(engines[n % 3], KeyRing(engines[n % 3]), host, pass_id=issued.id)
+                for n in range(12)
+            )
+        )
+    finally:
+        for engine in engines:
+            await engine.dispose()
+    assert sum(o.ok for o in outcomes) == 2
+    assert {o.check_in.code for o in outcomes if not o.ok} == {service.VISIT_QUOTA_REACHED}
