@@ -8,6 +8,7 @@ from datetime import date, datetime
 
 import strawberry
 
+from federation.directory.loaders import sites_by_id
 from federation.directory.types import Site, load_site
 from federation.graphql.context import Info
 from federation.kit.clock import utcnow
@@ -57,8 +58,8 @@ class Programme:
     @strawberry.field(description="The spaces where its funded passes work.")
     async def sites(self, info: Info) -> list[Site]:
         ids = await info.context.loader(loaders.programme_sites).load(self.db_id)
-        found = [await load_site(info, site_id) for site_id in ids]
-        return [site for site in found if site is not None]
+        rows = await info.context.loader(sites_by_id).load_many(ids)
+        return [Site.from_model(row) for row in rows if row is not None]
 
     @classmethod
     def from_model(cls, row: models.Programme) -> Programme:

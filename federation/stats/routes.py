@@ -13,6 +13,7 @@ from federation.access import viewer_of
 from federation.db import Database
 from federation.directory.loaders import sites_by_id
 from federation.errors import BadUserInput
+from federation.stats import passes as pass_figures
 from federation.stats import service, spreadsheet
 from federation.usage.periods import Period
 
@@ -81,4 +82,25 @@ async def export_csv(request: Request) -> Response:
     )
 
 
-ROUTES = [Route("/stats/export.csv", export_csv, methods=["GET"])]
+async def programme_csv(request: Request) -> Response:
+    """`/stats/programmes/{id}.csv`: a programme's beneficiaries, uses and cost per month."""
+    viewer = await viewer_of(request)
+    service.stats_spaces(viewer)
+    try:
+        programme_id = int(request.path_params["id"])
+    except ValueError:
+        raise BadUserInput("a programme id is a number", argument="id") from None
+    db: Database = request.app.state.db
+    async with db.reading() as session:
+        body = await pass_figures.programme_csv(session, viewer, programme_id)
+    return Response(
+        body,
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="programme-{programme_id}.csv"'},
+    )
+
+
+ROUTES = [
+    Route("/stats/export.csv", export_csv, methods=["GET"]),
+    Route("/stats/programmes/{id}.csv", programme_csv, methods=["GET"]),
+]

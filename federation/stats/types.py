@@ -14,8 +14,10 @@ import strawberry
 from federation.directory import loaders as directory_loaders
 from federation.directory.types import Site
 from federation.graphql.context import Info
+from federation.stats import passes as pass_figures
 from federation.stats import service
 from federation.stats.events import EventCategoryFigures, EventFigures, events_by_category
+from federation.stats.pass_types import PassStats, ProgrammeStats, SpaceSettlementStats
 from federation.usage import types as _usage_types  # noqa: F401  (registers UseKind)
 from federation.usage.models import UseKind
 from federation.usage.periods import Period
@@ -263,6 +265,36 @@ class NetworkStats:
         return [
             SiteVisits.from_model(row, sites[row.home_site_id], sites[row.host_site_id])
             for row in rows
+        ]
+
+    @strawberry.field(description="Network passes sold, redeemed and expired in the range.")
+    async def passes(self, info: Info) -> PassStats:
+        async with info.context.reading() as session:
+            row = await pass_figures.pass_figures(session, self.request)
+        return PassStats.from_model(row)
+
+    @strawberry.field(description="Funded programmes (a manager: those their spaces take part in).")
+    async def programmes(self, info: Info) -> list[ProgrammeStats]:
+        async with info.context.reading() as session:
+            rows = await pass_figures.programme_figures(
+                session, info.context.viewer, self.request.first, self.request.last
+            )
+        return [ProgrammeStats.from_model(row) for row in rows]
+
+    @strawberry.field(
+        description="Per space you may see: what the settlement of the range owes it and what "
+        "it owes."
+    )
+    async def settlement(self, info: Info) -> list[SpaceSettlementStats]:
+        async with info.context.reading() as session:
+            rows = await pass_figures.settlement_figures(session, self.request)
+        sites = await _sites(info, [row.site_id for row in rows])
+        return [
+            SpaceSettlementStats(
+                site=sites[row.site_id], owed_cents=row.owed_cents, owing_cents=row.owing_cents
+            )
+            for row in rows
+            if row.site_id in sites
         ]
 
 

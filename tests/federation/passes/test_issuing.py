@@ -176,3 +176,22 @@ async def test_a_person_exports_and_erases_their_passes(db: Database) -> None:
         assert kept is not None
         assert kept.holder_id is None
         assert (await service.export_person_data(session, person.id))["passes"] == []
+
+
+async def test_pass_products_take_the_same_statements_for_one_product_or_many(hub: Hub) -> None:
+    from tests.support import count_statements
+
+    query = (
+        "{ passProducts { name priceTiers { name } issuer { slug } acceptedAt { slug } "
+        "programme { name sites { slug } } } }"
+    )
+    site = await make_site(hub.db)
+    programme = await make_programme(hub.db, [site, *[await make_site(hub.db) for _ in range(3)]])
+    counts = []
+    for _ in range(2):
+        await make_product(hub.db, site)
+        await make_product(hub.db, None, kind=ProductKind.FUNDED, programme=programme)
+        with count_statements(hub.db) as log:
+            await hub.data(query)
+        counts.append(log.count)
+    assert counts[0] == counts[1], counts

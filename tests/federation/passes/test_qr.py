@@ -91,3 +91,24 @@ async def test_a_token_signed_by_another_key_is_invalid(db: Database) -> None:
     )
     outcome = await check_in(db, KeyRing(db), home, token=token)
     assert outcome.check_in.code == "INVALID_PASS_TOKEN"
+
+
+async def test_my_passes_take_the_same_statements_for_one_pass_or_many(hub: Hub) -> None:
+    from tests.support import count_statements
+
+    home = await make_site(hub.db)
+    host = await make_site(hub.db)
+    product = await make_product(hub.db, home)
+    keys = KeyRing(hub.db)
+    counts = []
+    for passes in (1, 4):
+        person = await make_person(hub.db, home=home)
+        for _ in range(passes):
+            issued = await make_pass(hub.db, product, person.id)
+            await check_in(hub.db, keys, host, pass_id=issued.id)
+        await hub.data(MY_PASSES, viewer=holder(person.id))  # keys loaded once per process
+        with count_statements(hub.db) as log:
+            data = await hub.data(MY_PASSES, viewer=holder(person.id))
+        assert len(data["myPasses"]) == passes
+        counts.append(log.count)
+    assert counts[0] == counts[1], counts
