@@ -130,8 +130,7 @@ async def fill(db: Database, occurrences: int) -> None:
             await service.render_ical(session, event, [])
     if not db.is_sqlite:
         # Fresh bulk data has no planner statistics yet (autovacuum would gather them).
-        async with db.engine.connect() as connection:
-            await connection.execute(text("COMMIT"))
+        async with db.engine.begin() as connection:
             await connection.execute(text("ANALYZE"))
 
 
