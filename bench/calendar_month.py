@@ -22,7 +22,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, select, text
 
 from federation.access import ANONYMOUS
 from federation.app import create_app
@@ -128,6 +128,10 @@ async def fill(db: Database, occurrences: int) -> None:
         # What the service stores on every write: the event's rendered VEVENTs.
         for event in await session.scalars(select(Event)):
             await service.render_ical(session, event, [])
+    if not db.is_sqlite:
+        # Fresh bulk data has no planner statistics yet (autovacuum would gather them).
+        async with db.engine.begin() as connection:
+            await connection.execute(text("ANALYZE"))
 
 
 async def first_page(db: Database, runs: int) -> list[float]:
@@ -143,7 +147,7 @@ async def first_page(db: Database, runs: int) -> list[float]:
                 filters=service.EventFilter(),
                 page=PageRequest(first=20, after=None),
             )
-            await page.count(session)
+            await page.count(session)  # totalCount: the costlier half
         timings.append((time.perf_counter() - begun) * 1000)
     return timings
 

@@ -24,6 +24,7 @@ from sqlalchemy import (
     tuple_,
     update,
 )
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from federation.access import Role, Viewer
@@ -45,7 +46,7 @@ from federation.calendar.models import (
 from federation.calendar.recurrence import DEFAULT_TIMEZONE, Override, Series
 from federation.directory.models import Site
 from federation.directory.regions import canonical_region
-from federation.errors import BadUserInput, Forbidden, NotFound, Refused
+from federation.errors import BadUserInput, Conflict, Forbidden, NotFound, Refused
 from federation.kit.clock import utcnow
 from federation.kit.pagination import Page, PageRequest, decode_cursor, page_of
 from federation.kit.text import fold, like_contains
@@ -828,7 +829,11 @@ async def register_for_event(
             updated_at=stamp,
         )
         session.add(registration)
-    await session.flush()
+    try:
+        await session.flush()
+    except IntegrityError:
+        # The same person registering twice at the same instant: the first one stands.
+        raise Conflict("you are already registering for this event") from None
     await session.refresh(occurrence)
     return registration, occurrence, event
 

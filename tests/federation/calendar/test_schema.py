@@ -233,3 +233,51 @@ async def test_a_page_of_100_occurrences_with_spaces_runs_a_bounded_number_of_st
     assert data["events"]["totalCount"] == 125
     # page, count, the spaces (organisers and locations batched)
     assert log.count <= 4, log.statements
+
+
+async def test_cancelling_one_occurrence_of_a_series_keeps_the_others(hub: Hub) -> None:
+    casaco = await make_site(hub.db, "casaco")
+    await make_event(hub.db, casaco, rrule="FREQ=WEEKLY;COUNT=3", starts_at=soon(2))
+    window = {"from": soon(0).isoformat(), "to": soon(60).isoformat()}
+    edges = (await hub.data(EVENTS, window))["events"]["edges"]
+    second = edges[1]["node"]["id"]
+    cancel = "mutation($id: ID!) { cancelEvent(id: $id, onlyThisOccurrence: true) { id status } }"
+    got = await hub.data(cancel, {"id": second}, viewer=manager_of(casaco))
+    assert got["cancelEvent"] == {"id": second, "status": "CANCELLED"}
+    after = (await hub.data(EVENTS, window))["events"]["edges"]
+    assert [e["node"]["status"] for e in after] == ["CONFIRMED", "CANCELLED", "CONFIRMED"]
+    assert [e["node"]["id"] for e in after] == [e["node"]["id"] for e in edges]
+
+
+async def test_an_update_moves_a_one_off_event_and_its_registrations_follow(hub: Hub) -> None:
+    casaco = await make_site(hub.db, "casaco")
+    await make_site(hub.db, "la-grappe")
+    occurrence, _ = await make_event(hub.db, casaco, capacity=5)
+    person = await make_coworker(hub.db, casaco)
+    await hub.data(REGISTER, {"id": occurrence}, viewer=person)
+    moved = soon(9)
+    update = """
+    mutation($id: ID!, $input: UpdateEventInput!) {
+      updateEvent(id: $id, input: $input) {
+        id startsAt location { site { slug } } myRegistration { status } sequence
+      }
+    }
+    """
+    changes = {
+        "startsAt": moved.isoformat(),
+        "endsAt": (moved + timedelta(hours=1)).isoformat(),
+        "location": {"site": "la-grappe"},
+    }
+    got = (await hub.data(update, {"id": occurrence, "input": changes}, viewer=manager_of(casaco)))[
+        "updateEvent"
+    ]
+    assert got["id"] == occurrence
+    assert got["location"] == {"site": {"slug": "la-grappe"}}
+    assert got["sequence"] == 1
+    mine = "query($id: ID!) { event(id: $id) { startsAt myRegistration { status } } }"
+    seen = (await hub.data(mine, {"id": occurrence}, viewer=person))["event"]
+    assert seen["myRegistration"] == {"status": "CONFIRMED"}
+    bad = await hub.graphql(
+        update, {"id": occurrence, "input": {"capacity": -3}}, viewer=manager_of(casaco)
+    )
+    assert bad["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
