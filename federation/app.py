@@ -25,6 +25,7 @@ from federation.keys.service import KeyRing
 from federation.schema import build_schema
 from federation.settings import ConfigError, Settings
 from federation.stats import routes as stats_routes
+from federation.sync import routes as sync_routes
 
 log = logging.getLogger("federation")
 
@@ -93,6 +94,7 @@ def create_app(
         # Each domain's plain HTTP endpoints (feeds, sync, OAuth) are added here.
         *auth_routes,
         *stats_routes.ROUTES,
+        *sync_routes.ROUTES,
     ]
     app = Starlette(
         routes=routes,

@@ -24,9 +24,10 @@ from federation.auth import schema as auth
 from federation.directory import schema as directory
 from federation.settings import Settings
 from federation.stats import schema as stats
+from federation.sync import schema as sync
 
 # Each domain brings its own Query (and Mutation) type; the roots are their union.
-QUERIES: tuple[type, ...] = (directory.Query, auth.Query, stats.Query)
+QUERIES: tuple[type, ...] = (directory.Query, auth.Query, stats.Query, sync.Query)
 MUTATIONS: tuple[type, ...] = (auth.Mutation,)
 
 Query = merge_types("Query", QUERIES)
