@@ -56,7 +56,7 @@ def check_batch(payload: Any) -> dict[str, Any]:
 def _described(error: fastjsonschema.JsonSchemaValueException, prefix: str) -> tuple[str, str]:
     """(the path of what is wrong, a sentence naming it), from fastjsonschema's error."""
     path = prefix
-    parts: list[object] = list(error.path)[1:]  # the first is fastjsonschema's root name
+    parts: Sequence[object] = list(error.path)[1:]  # the first is fastjsonschema's root name
     for part in parts:
         path += f"[{part}]" if str(part).isdigit() else (f".{part}" if path else str(part))
     name, message = str(error.name), str(error.message)
