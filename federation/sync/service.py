@@ -16,10 +16,10 @@ import json
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import fastjsonschema
-from sqlalchemy import delete, func, select, tuple_
+from sqlalchemy import Table, delete, func, select, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -334,7 +334,7 @@ async def _write_ledger(
         postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
     )
     for chunk in _chunks(rows, 1000):
-        statement = dialect_insert(SyncRecord)
+        statement = dialect_insert(_LEDGER)
         statement = statement.on_conflict_do_update(
             index_elements=["site_id", "type", "external_id"],
             set_={
@@ -343,7 +343,7 @@ async def _write_ledger(
                 "deleted": statement.excluded.deleted,
             },
             # Never move a ledger row back in time (a delete older than what is held).
-            where=SyncRecord.updated_at <= statement.excluded.updated_at,
+            where=statement.table.c.updated_at <= statement.excluded.updated_at,
         )
         await session.execute(statement, list(chunk))
     for kind, external_ids in removed.items():
@@ -355,6 +355,9 @@ async def _write_ledger(
                     SyncRecord.external_id.in_(id_chunk),
                 )
             )
+
+
+_LEDGER = cast(Table, SyncRecord.__table__)
 
 
 def _chunks(items: Sequence[Any], size: int) -> list[Sequence[Any]]:

@@ -501,22 +501,26 @@ def _add(
     after: dict[Any, int] = {}
     ordered = sorted(deltas.items())
 
-    def run(statement: Any) -> None:
+    def run(statement: Any, parameters: Any = None) -> None:
         if returning:
-            rows = session.execute(statement.returning(*table.primary_key.columns, value))
+            rows = session.execute(
+                statement.returning(*table.primary_key.columns, value), parameters
+            )
             after.update({tuple(row[:-1]): row[-1] for row in rows})
         else:
-            session.execute(statement)
+            session.execute(statement, parameters)
 
     growing = [(key, delta) for key, delta in ordered if delta > 0]
-    for chunk in _chunks(growing, _CHUNK):
-        upsert = dialect_insert(table).values(
-            [{**dict(zip(key_names, key, strict=True)), column: delta} for key, delta in chunk]
+    if growing:
+        # One statement, compiled once, run as an executemany: the driver batches the rows
+        # into multi-row VALUES (SQLAlchemy's insertmanyvalues), in key order.
+        upsert = dialect_insert(table)
+        upsert = upsert.on_conflict_do_update(
+            index_elements=key_names, set_={column: value + upsert.excluded[column]}
         )
         run(
-            upsert.on_conflict_do_update(
-                index_elements=key_names, set_={column: value + upsert.excluded[column]}
-            )
+            upsert,
+            [{**dict(zip(key_names, key, strict=True)), column: delta} for key, delta in growing],
         )
 
     shrinking = [key for key, delta in ordered if delta < 0]
