@@ -69,7 +69,9 @@ async def post_batch(request: Request) -> Response:
         site = await get_site(session, batch["site"])
     if site is None or site.id != viewer.client_site_id:
         raise Forbidden(f"this client cannot write the data of the space {batch['site']!r}")
-    context = service.BatchContext(site=site, client_id=viewer.client_id)
+    context = service.BatchContext(
+        site=site, client_id=viewer.client_id, keys=request.app.state.keys
+    )
     try:
         async with db.transaction() as session:
             answer = await service.apply_batch(session, context, batch)

@@ -27,7 +27,9 @@ from federation.directory import service as directory
 from federation.directory.loaders import amenities_by_site, plans_by_site
 from federation.directory.models import Site
 from federation.errors import BadUserInput
+from federation.keys.service import KeyRing
 from federation.kit.pagination import Page, PageRequest, decode_cursor, page_of
+from federation.passes import service as passes
 from federation.sync import contract
 from federation.sync.models import Booking, SyncRecord, SyncRun
 from federation.usage import service as usage
@@ -108,10 +110,11 @@ Reject = Callable[[Item, str], None]
 
 @dataclass(frozen=True, slots=True)
 class BatchContext:
-    """Who sent the batch: a space's client."""
+    """Who sent the batch (a space's client), and the hub's keys to check pass tokens."""
 
     site: Site
     client_id: str | None
+    keys: KeyRing | None = None
 
 
 async def apply_batch(
@@ -410,9 +413,17 @@ async def _uses(
         session, site_id, [i.data["membership"] for i in upserts if "membership" in i.data]
     )
     records: list[usage.UseRecord] = []
+    visits: list[tuple[Item, passes.OfflineVisit]] = []
     for item in upserts:
         if "passToken" in item.data:
-            reject(item, "visits with a pass token need the passes domain, not on this hub yet")
+            at = _datetime(item.data["at"]) if "at" in item.data else None
+            if at is None:
+                reject(item, "a visit with a pass token needs `at`, when the kiosk saw it")
+                continue
+            kind = "DAY" if int(item.data.get("halfDays", 1)) >= 2 else "HALF_DAY"
+            visits.append(
+                (item, passes.OfflineVisit(item.data["passToken"], at, kind, item.external_id))
+            )
             continue
         membership = members.get(item.data["membership"])
         if membership is None:
@@ -435,6 +446,17 @@ async def _uses(
             )
         )
     await usage.sync_uses(session, records)
+    if visits:
+        if context.keys is None:
+            for item, _ in visits:
+                reject(item, "this hub cannot check pass tokens here")
+        else:
+            outcomes = await passes.record_offline_visits(
+                session, keys=context.keys, site_id=site_id, visits=[v for _, v in visits]
+            )
+            for (item, _), outcome in zip(visits, outcomes, strict=True):
+                if not outcome.ok and not outcome.over_use:
+                    reject(item, f"the pass refused this visit ({outcome.code})")
     removals = [i.external_id for i in items if i.op == "delete"] + gone
     if removals:
         await usage.remove_synced_uses(session, site_id, removals)
