@@ -19,7 +19,7 @@ from datetime import date, datetime
 from typing import Any, Literal, cast
 
 import fastjsonschema
-from sqlalchemy import Table, delete, func, select, tuple_
+from sqlalchemy import Table, delete, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -271,22 +271,26 @@ def _semantic_problem(kind: str, data: dict[str, Any]) -> str | None:
 async def _compare_with_ledger(session: AsyncSession, site_id: int, items: list[Item]) -> None:
     """Decide each item's action from what the space synced before."""
     held: dict[tuple[str, str], tuple[datetime, str, bool]] = {}
-    keys = sorted({(i.type, i.external_id) for i in items})
-    for chunk in _chunks(keys, 500):
-        rows = await session.execute(
-            select(
-                SyncRecord.type,
-                SyncRecord.external_id,
-                SyncRecord.updated_at,
-                SyncRecord.digest,
-                SyncRecord.deleted,
-            ).where(
-                SyncRecord.site_id == site_id,
-                tuple_(SyncRecord.type, SyncRecord.external_id).in_(chunk),
+    by_type: dict[str, list[str]] = {}
+    for item in items:
+        by_type.setdefault(item.type, []).append(item.external_id)
+    for kind, external_ids in sorted(by_type.items()):
+        # A plain IN on the last column of the primary key: an index range on both databases.
+        for chunk in _chunks(sorted(external_ids), 1000):
+            rows = await session.execute(
+                select(
+                    SyncRecord.external_id,
+                    SyncRecord.updated_at,
+                    SyncRecord.digest,
+                    SyncRecord.deleted,
+                ).where(
+                    SyncRecord.site_id == site_id,
+                    SyncRecord.type == kind,
+                    SyncRecord.external_id.in_(chunk),
+                )
             )
-        )
-        for kind, external_id, updated_at, digest, deleted in rows:
-            held[(kind, external_id)] = (updated_at, digest, deleted)
+            for external_id, updated_at, digest, deleted in rows:
+                held[(kind, external_id)] = (updated_at, digest, deleted)
     for item in items:
         known = held.get((item.type, item.external_id))
         if known is None:
