@@ -21,6 +21,7 @@ from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
 from federation.auth import schema as auth
+from federation.calendar import schema as calendar
 from federation.directory import schema as directory
 from federation.passes import schema as passes
 from federation.settings import Settings
@@ -33,9 +34,10 @@ QUERIES: tuple[type, ...] = (
     auth.Query,
     stats.Query,
     passes.Query,
+    calendar.Query,
     sync.Query,
 )
-MUTATIONS: tuple[type, ...] = (auth.Mutation, passes.Mutation)
+MUTATIONS: tuple[type, ...] = (auth.Mutation, passes.Mutation, calendar.Mutation)
 
 Query = merge_types("Query", QUERIES)
 Mutation = merge_types("Mutation", MUTATIONS) if MUTATIONS else None

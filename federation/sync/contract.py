@@ -67,7 +67,7 @@ _OVERRIDE = {
         "startsAt": _DATETIME,
         "endsAt": _DATETIME,
         "title": _NAME,
-        "status": {"enum": ["SCHEDULED", "CANCELLED"]},
+        "status": {"enum": ["CONFIRMED", "CANCELLED", "POSTPONED"]},
     },
     "required": ["recurrenceId"],
 }
@@ -88,7 +88,7 @@ _EVENT = _object(
         "location": {"type": ["string", "null"], "maxLength": 500},
         "audience": {"type": "string", "maxLength": 64},
         "capacity": {"type": ["integer", "null"], "minimum": 0},
-        "status": {"enum": ["SCHEDULED", "CANCELLED"]},
+        "status": {"enum": ["CONFIRMED", "CANCELLED", "POSTPONED"]},
         "url": {"type": ["string", "null"], "maxLength": 1000},
         "overrides": {"type": "array", "items": _OVERRIDE},
     },

@@ -23,10 +23,11 @@ from sqlalchemy import Table, delete, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from federation.calendar import service as calendar
 from federation.directory import service as directory
 from federation.directory.loaders import amenities_by_site, plans_by_site
 from federation.directory.models import Site
-from federation.errors import BadUserInput
+from federation.errors import BadUserInput, FederationError
 from federation.keys.service import KeyRing
 from federation.kit.pagination import Page, PageRequest, decode_cursor, page_of
 from federation.passes import service as passes
@@ -576,8 +577,28 @@ async def _events(
     gone: list[str],
     reject: Reject,
 ) -> None:
+    site_id = context.site.id
     for item in items:
-        reject(item, "events need the calendar domain, not on this hub yet")
+        try:
+            # One savepoint per event: a refused one leaves the others applied.
+            async with session.begin_nested():
+                if item.op == "delete":
+                    await calendar.delete_synced_event(
+                        session, site_id=site_id, external_id=item.external_id
+                    )
+                else:
+                    await calendar.save_synced_event(
+                        session,
+                        site_id=site_id,
+                        external_id=item.external_id,
+                        updated_at=item.updated_at,
+                        data=item.data,
+                    )
+        except FederationError as error:
+            reject(item, error.message)
+    for external_id in gone:
+        # Snapshot: an event the feed no longer carries is cancelled, never erased.
+        await calendar.delete_synced_event(session, site_id=site_id, external_id=external_id)
 
 
 _HANDLERS: dict[str, Handler] = {

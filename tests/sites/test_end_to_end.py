@@ -139,14 +139,47 @@ async def test_a_refusing_hub_stops_with_a_message_naming_the_record(
     assert not (folder / ".sync-state.json").exists()
 
 
+EVENTS = """
+query($site: String!) {
+  events(site: $site, from: "2026-01-01T00:00:00Z", to: "2026-03-31T00:00:00Z", first: 100) {
+    nodes { title category startsAt status }
+  }
+}
+"""
+
+
 @pytest.mark.parametrize("name", ["casaco"])
-async def test_casaco_csv_sources_sync_and_show_in_the_statistics(
+async def test_casaco_syncs_its_calendar_and_spreadsheets_into_events_and_statistics(
     hub: Hub, tmp_path: Path, name: str
 ) -> None:
     client = await client_for(hub, name)
-    folder = space(tmp_path, name, without="ics")
+    folder = space(tmp_path, name)
     with serving(hub.db.url) as base:
         report = await in_thread(run, folder, environ=env(base, client), say=lambda _: None)
-    assert report.rejected == []
-    assert report.applied["created"] == 40 + 527
-    assert await uses_of(hub, name) > 527  # full days count two
+        assert report.rejected == []
+        assert report.applied["created"] == 6 + 40 + 527
+        assert await uses_of(hub, name) > 527  # full days count two
+        found = (await hub.data(EVENTS, {"site": name}))["events"]["nodes"]
+        titles = {e["title"] for e in found}
+        assert {
+            "Casapéro",
+            "Casapéro spécial anniversaire",
+            "Atelier de co-développement",
+        } <= titles
+        assert {e["category"] for e in found if e["title"] == "Casapéro"} == {"AFTERWORK"}
+        assert not any(
+            e["startsAt"].startswith("2026-02-12") and e["title"] == "Casapéro" for e in found
+        )  # EXDATE
+        # The feed drops an event: the next run cancels it (it stays visible as cancelled).
+        feed = folder / "events.ics"
+        text = feed.read_text(encoding="utf-8")
+        start = text.index("BEGIN:VEVENT\nUID:casacademie")
+        feed.write_text(text[:start] + text[text.index("END:VEVENT\n", start) + 11 :])
+        second = await in_thread(run, folder, environ=env(base, client), say=lambda _: None)
+        assert second.total == 1
+        assert second.applied["deleted"] == 1
+        third = await in_thread(run, folder, environ=env(base, client), say=lambda _: None)
+        assert third.total == 0
+    found = (await hub.data(EVENTS, {"site": name}))["events"]["nodes"]
+    cancelled = [e for e in found if e["title"].startswith("CASAcadémie")]
+    assert [e["status"] for e in cancelled] == ["CANCELLED"]

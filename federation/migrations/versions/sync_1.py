@@ -1,7 +1,7 @@
 """Sync: runs per batch, the ledger of synced records, mirrored bookings
 
 Revision ID: sync_1
-Revises: 0005
+Revises: 0006
 Create Date: 2026-11-23
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "sync_1"
-down_revision = "0005"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 

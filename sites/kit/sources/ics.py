@@ -141,6 +141,8 @@ def read(source: SourceConfig, site: SiteConfig) -> list[Record]:
     feed_zone = zone_named(str(calendar.get("X-WR-TIMEZONE") or "")) or ZoneInfo(site.timezone)
     times = _Times(feed_zone)
     category = str(source.options.get("category", "OTHER"))
+    # Words in a title -> the hub's category, e.g. "Casapéro" = "AFTERWORK".
+    categories = {str(k).lower(): str(v) for k, v in source.options.get("categories", {}).items()}
     audience = str(source.options.get("audience", "PUBLIC"))
     masters: dict[str, dict[str, Any]] = {}
     updated: dict[str, datetime] = {}
@@ -193,9 +195,12 @@ def read(source: SourceConfig, site: SiteConfig) -> list[Record]:
             "timezone": zone,
             "allDay": all_day,
             "uid": uid,
-            "category": category,
+            "category": next(
+                (v for k, v in categories.items() if k in str(event.get("SUMMARY", "")).lower()),
+                category,
+            ),
             "audience": audience,
-            "status": "CANCELLED" if status == "CANCELLED" else "SCHEDULED",
+            "status": "CANCELLED" if status == "CANCELLED" else "CONFIRMED",
         }
         if event.get("DESCRIPTION"):
             data["description"] = str(event["DESCRIPTION"])[:20000]

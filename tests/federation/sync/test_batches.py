@@ -261,3 +261,49 @@ async def test_too_large_a_batch_gets_413(hub: Hub) -> None:
     )
     assert huge.status_code == 413
     assert (await counts(hub))["memberships"] == 0
+
+
+def event(external_id: str, title: str, starts_at: str = "2026-02-05T17:30:00Z") -> dict[str, Any]:
+    return {
+        "type": "event",
+        "externalId": external_id,
+        "op": "upsert",
+        "updatedAt": "2026-01-02T09:00:00Z",
+        "data": {
+            "title": title,
+            "startsAt": starts_at,
+            "endsAt": "2026-02-05T20:00:00Z",
+            "timezone": "Europe/Paris",
+            "category": "AFTERWORK",
+            "audience": "PUBLIC",
+        },
+    }
+
+
+EVENTS = """{ events(site: "casaco", from: "2026-01-01T00:00:00Z", to: "2026-03-01T00:00:00Z",
+  first: 10) {
+  nodes { title status } } }"""
+
+
+async def test_an_event_snapshot_cancels_the_events_it_does_not_carry(hub: Hub) -> None:
+    site = await make_site(hub.db, "casaco")
+    client = space_client(site.id)
+    first = await post(
+        hub, batch("casaco", event("e-1", "Casapéro"), event("e-2", "Codev")), client
+    )
+    assert first.json()["applied"]["created"] == 2, first.text
+    again = await post(hub, batch("casaco", event("e-1", "Casapéro"), snapshot=["event"]), client)
+    assert again.json()["applied"] == {"created": 0, "updated": 0, "deleted": 1, "unchanged": 1}
+    found = {e["title"]: e["status"] for e in (await hub.data(EVENTS))["events"]["nodes"]}
+    assert found == {"Casapéro": "CONFIRMED", "Codev": "CANCELLED"}
+
+
+async def test_an_event_the_calendar_refuses_is_rejected_alone(hub: Hub) -> None:
+    site = await make_site(hub.db, "casaco")
+    bad = event("e-2", "Codev")
+    bad["data"]["category"] = "NOT_A_CATEGORY"
+    answer = await post(hub, batch("casaco", event("e-1", "Casapéro"), bad), space_client(site.id))
+    body = answer.json()
+    assert body["applied"]["created"] == 1
+    assert [r["index"] for r in body["rejected"]] == [1]
+    assert "category" in body["rejected"][0]["reason"]
