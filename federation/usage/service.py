@@ -9,6 +9,7 @@ back savepoint takes its staged changes with it.
 
 from __future__ import annotations
 
+import enum
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -471,6 +472,9 @@ def apply_deltas(session: Session, deltas: Deltas) -> None:
     _add(session, NewMembersByPeriod.__table__, deltas.members, "members")
 
 
+# PostgreSQL array types of the rollup tables' column types (see _add).
+_PG_ARRAY = {"Enum": "text[]", "String": "text[]", "Date": "date[]", "Integer": "integer[]"}
+
 _CHUNK = 500  # rows per statement: well under both databases' limits on bound parameters
 
 
@@ -511,6 +515,31 @@ def _add(
             session.execute(statement, parameters)
 
     growing = [(key, delta) for key, delta in ordered if delta > 0]
+    if growing and dialect == "postgresql":
+        # One statement whatever the number of rows: one array per column, unnested. PostgreSQL
+        # neither parses a huge VALUES list nor plans thousands of parameters.
+        names = [*key_names, column]
+        rows_in = [(*key, delta) for key, delta in growing]
+        arrays = [list(values) for values in zip(*rows_in, strict=True)]
+        arrays = [[v.value if isinstance(v, enum.Enum) else v for v in a] for a in arrays]
+        casts = ", ".join(
+            f"CAST(:c{i} AS {_PG_ARRAY[type(table.c[n].type).__name__]})"
+            for i, n in enumerate(names)
+        )
+        # Table and column names come from the models, never from input.
+        sql = (
+            f"INSERT INTO {table.name} ({', '.join(names)}) SELECT * FROM unnest({casts}) "  # noqa: S608
+            f"ON CONFLICT ({', '.join(key_names)}) DO UPDATE "
+            f"SET {column} = {table.name}.{column} + EXCLUDED.{column}"
+        )
+        parameters = {f"c{i}": values for i, values in enumerate(arrays)}
+        if returning:
+            sql += f" RETURNING {', '.join(names)}"
+            rows = session.execute(text(sql), parameters)
+            after.update({tuple(row[:-1]): row[-1] for row in rows})
+        else:
+            session.execute(text(sql), parameters)
+        growing = []
     if growing:
         # One statement, compiled once, run as an executemany: the driver batches the rows
         # into multi-row VALUES (SQLAlchemy's insertmanyvalues), in key order.
