@@ -273,23 +273,30 @@ async def _compare_with_ledger(session: AsyncSession, site_id: int, items: list[
     """Decide each item's action from what the space synced before."""
     held: dict[tuple[str, str], tuple[datetime, str, bool]] = {}
     by_type: dict[str, list[str]] = {}
+    postgres = session.get_bind().dialect.name == "postgresql"
     for item in items:
         by_type.setdefault(item.type, []).append(item.external_id)
     for kind, external_ids in sorted(by_type.items()):
         # A plain IN on the last column of the primary key: an index range on both databases.
         for chunk in _chunks(sorted(external_ids), 1000):
-            rows = await session.execute(
-                select(
-                    SyncRecord.external_id,
-                    SyncRecord.updated_at,
-                    SyncRecord.digest,
-                    SyncRecord.deleted,
-                ).where(
-                    SyncRecord.site_id == site_id,
-                    SyncRecord.type == kind,
-                    SyncRecord.external_id.in_(chunk),
+            query = select(
+                SyncRecord.external_id,
+                SyncRecord.updated_at,
+                SyncRecord.digest,
+                SyncRecord.deleted,
+            ).where(SyncRecord.site_id == site_id, SyncRecord.type == kind)
+            if postgres:
+                # A join, not `IN (...)`: with statistics stale after a bulk load, PostgreSQL
+                # would filter every ledger row against the whole list (quadratic).
+                ids = (
+                    func.unnest(postgresql.array(chunk))
+                    .table_valued("value")
+                    .render_derived("wanted")
                 )
-            )
+                query = query.join(ids, SyncRecord.external_id == ids.c.value)
+            else:
+                query = query.where(SyncRecord.external_id.in_(chunk))
+            rows = await session.execute(query)
             for external_id, updated_at, digest, deleted in rows:
                 held[(kind, external_id)] = (updated_at, digest, deleted)
     for item in items:

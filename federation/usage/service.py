@@ -244,18 +244,22 @@ async def _synced_uses(
 ) -> dict[str, tuple[int, UseFact]]:
     held: dict[str, tuple[int, UseFact]] = {}
     wanted = sorted(set(external_ids))
+    postgres = session.get_bind().dialect.name == "postgresql"
     for chunk in _chunks(wanted, 1000):
-        rows = await session.execute(
-            select(
-                Use.id,
-                Use.external_id,
-                Use.day,
-                Use.kind,
-                Use.units,
-                Use.subject,
-                Use.home_site_id,
-            ).where(Use.site_id == site_id, Use.external_id.in_(chunk))
-        )
+        query = select(
+            Use.id, Use.external_id, Use.day, Use.kind, Use.units, Use.subject, Use.home_site_id
+        ).where(Use.site_id == site_id)
+        if postgres:
+            # Joined to the wanted ids rather than `IN (...)`: right after a bulk load the
+            # planner's statistics are stale and it would filter every row of the space
+            # against the whole list (quadratic); a join stays linear.
+            ids = (
+                func.unnest(postgresql.array(chunk)).table_valued("value").render_derived("wanted")
+            )
+            query = query.join(ids, Use.external_id == ids.c.value)
+        else:
+            query = query.where(Use.external_id.in_(chunk))
+        rows = await session.execute(query)
         for use_id, external_id, day, kind, units, subject, home in rows:
             assert external_id is not None
             held[external_id] = (use_id, UseFact(site_id, day, kind, units, subject, home))
