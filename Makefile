@@ -42,6 +42,7 @@ pytest: $(VENV)/.test-installed
 # Write schema/schema.graphql from the code (a test fails when it is stale).
 schema: $(VENV)/.run-installed
 	$(BIN)/python -m federation.schema > schema/schema.graphql
+	$(BIN)/python -m federation.sync.contract > schema/sync-batch.schema.json
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis

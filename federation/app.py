@@ -27,6 +27,7 @@ from federation.passes import routes as passes_routes
 from federation.schema import build_schema
 from federation.settings import ConfigError, Settings
 from federation.stats import routes as stats_routes
+from federation.sync import routes as sync_routes
 
 log = logging.getLogger("federation")
 
@@ -95,6 +96,7 @@ def create_app(
         # Each domain's plain HTTP endpoints (feeds, sync, OAuth) are added here.
         *auth_routes,
         *stats_routes.ROUTES,
+        *sync_routes.ROUTES,
         *passes_routes.ROUTES,
         *calendar_routes.ROUTES,
     ]

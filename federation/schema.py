@@ -26,6 +26,7 @@ from federation.directory import schema as directory
 from federation.passes import schema as passes
 from federation.settings import Settings
 from federation.stats import schema as stats
+from federation.sync import schema as sync
 
 # Each domain brings its own Query (and Mutation) type; the roots are their union.
 QUERIES: tuple[type, ...] = (
@@ -34,6 +35,7 @@ QUERIES: tuple[type, ...] = (
     stats.Query,
     passes.Query,
     calendar.Query,
+    sync.Query,
 )
 MUTATIONS: tuple[type, ...] = (auth.Mutation, passes.Mutation, calendar.Mutation)
 

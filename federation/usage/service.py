@@ -9,6 +9,7 @@ back savepoint takes its staged changes with it.
 
 from __future__ import annotations
 
+import enum
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -20,6 +21,7 @@ from sqlalchemy import (
     Date,
     Integer,
     Table,
+    bindparam,
     cast,
     delete,
     event,
@@ -36,6 +38,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session, SessionTransaction
 
 from federation.errors import BadUserInput
+from federation.kit.clock import utcnow
 from federation.usage.models import (
     ActiveCount,
     ActiveSubject,
@@ -153,6 +156,129 @@ async def import_uses(session: AsyncSession, records: Sequence[UseRecord]) -> in
         )
     await rebuild_rollups(session, min(r.day for r in fresh), max(r.day for r in fresh))
     return len(fresh)
+
+
+async def sync_uses(session: AsyncSession, records: Sequence[UseRecord]) -> dict[str, Saved]:
+    """Create or change a space's synced uses by external id, set-based (one read, one bulk
+    insert, one bulk update), their rollups staged for the commit. All records are of one
+    space and carry an external id. Says for each external id what happened."""
+    if not records:
+        return {}
+    site_ids = {r.site_id for r in records}
+    if len(site_ids) != 1 or any(r.external_id is None for r in records):
+        raise BadUserInput("synced uses are of one space and carry external ids")
+    for record in records:
+        _check(record)
+    site_id = site_ids.pop()
+    held = await _synced_uses(session, site_id, [r.external_id for r in records if r.external_id])
+    table = Use.__table__
+    assert isinstance(table, Table)
+    outcome: dict[str, Saved] = {}
+    fresh: list[dict[str, Any]] = []
+    changed: list[dict[str, Any]] = []
+    for record in records:
+        assert record.external_id is not None
+        new = UseFact(
+            record.site_id,
+            record.day,
+            record.kind,
+            record.units,
+            record.subject,
+            record.home_site_id,
+        )
+        old = held.get(record.external_id)
+        values = {
+            "day": record.day,
+            "kind": record.kind,
+            "units": record.units,
+            "subject": record.subject,
+            "home_site_id": record.home_site_id,
+        }
+        if old is None:
+            fresh.append(
+                {
+                    **values,
+                    "site_id": site_id,
+                    "source": record.source,
+                    "external_id": record.external_id,
+                    "created_at": utcnow(),
+                }
+            )
+            _stage(session, new, +1)
+            outcome[record.external_id] = "created"
+        elif old[1] == new:
+            outcome[record.external_id] = "unchanged"
+        else:
+            changed.append({**values, "b_id": old[0]})
+            _stage(session, old[1], -1)
+            _stage(session, new, +1)
+            outcome[record.external_id] = "updated"
+        held[record.external_id] = (old[0] if old else 0, new)
+    for chunk in _chunks(fresh, 5000):
+        await session.execute(insert(table), list(chunk))
+    if changed:
+        statement = (
+            update(table)
+            .where(table.c.id == bindparam("b_id"))
+            .values({name: bindparam(name) for name in changed[0] if name != "b_id"})
+        )
+        await session.execute(statement, changed)
+    return outcome
+
+
+async def remove_synced_uses(
+    session: AsyncSession, site_id: int, external_ids: Sequence[str]
+) -> int:
+    """Remove a space's synced uses by external id (set-based); returns how many were."""
+    held = await _synced_uses(session, site_id, external_ids)
+    ids = [use_id for use_id, _ in held.values()]
+    for chunk in _chunks(ids, 1000):
+        await session.execute(delete(Use).where(Use.id.in_(chunk)))
+    for _, fact in held.values():
+        _stage(session, fact, -1)
+    return len(held)
+
+
+async def _synced_uses(
+    session: AsyncSession, site_id: int, external_ids: Sequence[str]
+) -> dict[str, tuple[int, UseFact]]:
+    held: dict[str, tuple[int, UseFact]] = {}
+    wanted = sorted(set(external_ids))
+    postgres = session.get_bind().dialect.name == "postgresql"
+    for chunk in _chunks(wanted, 1000):
+        query = select(
+            Use.id, Use.external_id, Use.day, Use.kind, Use.units, Use.subject, Use.home_site_id
+        ).where(Use.site_id == site_id)
+        if postgres:
+            # Joined to the wanted ids rather than `IN (...)`: right after a bulk load the
+            # planner's statistics are stale and it would filter every row of the space
+            # against the whole list (quadratic); a join stays linear.
+            ids = (
+                func.unnest(postgresql.array(chunk)).table_valued("value").render_derived("wanted")
+            )
+            query = query.join(ids, Use.external_id == ids.c.value)
+        else:
+            query = query.where(Use.external_id.in_(chunk))
+        rows = await session.execute(query)
+        for use_id, external_id, day, kind, units, subject, home in rows:
+            assert external_id is not None
+            held[external_id] = (use_id, UseFact(site_id, day, kind, units, subject, home))
+    return held
+
+
+async def find_memberships(
+    session: AsyncSession, site_id: int, external_ids: Sequence[str]
+) -> dict[str, Membership]:
+    """A space's memberships by external id (those it holds among `external_ids`)."""
+    found: dict[str, Membership] = {}
+    for chunk in _chunks(sorted(set(external_ids)), 1000):
+        for membership in await session.scalars(
+            select(Membership).where(
+                Membership.site_id == site_id, Membership.external_id.in_(chunk)
+            )
+        ):
+            found[membership.external_id] = membership
+    return found
 
 
 def _fact(use: Use) -> UseFact:
@@ -350,6 +476,9 @@ def apply_deltas(session: Session, deltas: Deltas) -> None:
     _add(session, NewMembersByPeriod.__table__, deltas.members, "members")
 
 
+# PostgreSQL array types of the rollup tables' column types (see _add).
+_PG_ARRAY = {"Enum": "text[]", "String": "text[]", "Date": "date[]", "Integer": "integer[]"}
+
 _CHUNK = 500  # rows per statement: well under both databases' limits on bound parameters
 
 
@@ -380,22 +509,51 @@ def _add(
     after: dict[Any, int] = {}
     ordered = sorted(deltas.items())
 
-    def run(statement: Any) -> None:
+    def run(statement: Any, parameters: Any = None) -> None:
         if returning:
-            rows = session.execute(statement.returning(*table.primary_key.columns, value))
+            rows = session.execute(
+                statement.returning(*table.primary_key.columns, value), parameters
+            )
             after.update({tuple(row[:-1]): row[-1] for row in rows})
         else:
-            session.execute(statement)
+            session.execute(statement, parameters)
 
     growing = [(key, delta) for key, delta in ordered if delta > 0]
-    for chunk in _chunks(growing, _CHUNK):
-        upsert = dialect_insert(table).values(
-            [{**dict(zip(key_names, key, strict=True)), column: delta} for key, delta in chunk]
+    if growing and dialect == "postgresql":
+        # One statement whatever the number of rows: one array per column, unnested. PostgreSQL
+        # neither parses a huge VALUES list nor plans thousands of parameters.
+        names = [*key_names, column]
+        rows_in = [(*key, delta) for key, delta in growing]
+        arrays = [list(values) for values in zip(*rows_in, strict=True)]
+        arrays = [[v.value if isinstance(v, enum.Enum) else v for v in a] for a in arrays]
+        casts = ", ".join(
+            f"CAST(:c{i} AS {_PG_ARRAY[type(table.c[n].type).__name__]})"
+            for i, n in enumerate(names)
+        )
+        # Table and column names come from the models, never from input.
+        sql = (
+            f"INSERT INTO {table.name} ({', '.join(names)}) SELECT * FROM unnest({casts}) "  # noqa: S608
+            f"ON CONFLICT ({', '.join(key_names)}) DO UPDATE "
+            f"SET {column} = {table.name}.{column} + EXCLUDED.{column}"
+        )
+        parameters = {f"c{i}": values for i, values in enumerate(arrays)}
+        if returning:
+            sql += f" RETURNING {', '.join(names)}"
+            rows = session.execute(text(sql), parameters)
+            after.update({tuple(row[:-1]): row[-1] for row in rows})
+        else:
+            session.execute(text(sql), parameters)
+        growing = []
+    if growing:
+        # One statement, compiled once, run as an executemany: the driver batches the rows
+        # into multi-row VALUES (SQLAlchemy's insertmanyvalues), in key order.
+        upsert = dialect_insert(table)
+        upsert = upsert.on_conflict_do_update(
+            index_elements=key_names, set_={column: value + upsert.excluded[column]}
         )
         run(
-            upsert.on_conflict_do_update(
-                index_elements=key_names, set_={column: value + upsert.excluded[column]}
-            )
+            upsert,
+            [{**dict(zip(key_names, key, strict=True)), column: delta} for key, delta in growing],
         )
 
     shrinking = [key for key, delta in ordered if delta < 0]

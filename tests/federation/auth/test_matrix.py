@@ -128,6 +128,17 @@ MATRIX: dict[str, Case] = {
         people_only(),
         variables=own_email,
     ),
+    "Query.syncRuns": Case(
+        '{ syncRuns(site: "here") { totalCount } }',
+        {
+            "anonymous": UNAUTHENTICATED,
+            "coworker": FORBIDDEN,
+            "manager_here": OK,
+            "manager_elsewhere": FORBIDDEN,
+            "coordinator": OK,
+            "space_client": FORBIDDEN,
+        },
+    ),
 }
 
 
