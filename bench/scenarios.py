@@ -1,0 +1,341 @@
+"""The scenarios: what each one asks the hub, the floor and the peer, and what it checks.
+
+A scenario is available when the tables and endpoints it needs exist in the database it
+runs against (events, passes and sync come from other issues: until they are merged, their
+scenarios are skipped with the reason).
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import func, inspect, select, text
+
+from federation.access import Role
+from federation.auth.tokens import Subject, access_token_claims
+from federation.db import Database
+from federation.directory.models import Person, Site
+from federation.keys.service import KeyRing, ensure_signing_key
+from federation.usage.models import Use
+
+Load = Callable[[dict[str, Any]], dict[str, Any]]
+
+# Lyon: a big city of the generated network, with spaces in every scale's sample.
+NEAR = {"lat": 45.7640, "lon": 4.8357, "radiusKm": 30.0}
+AMENITY = "MEETING_ROOM"
+SKILL = "Python"
+YEAR = 2025
+DISTINCT_TOKENS = 40_000
+
+
+@dataclass
+class Context:
+    url: str
+    issuer: str
+    tables: set[str]
+    dataset: dict[str, Any]
+    site_slug: str
+    site_id: int
+    coordinator_token: str
+    tokens: list[str] = field(default_factory=list)
+
+
+async def prepare(url: str, *, issuer: str) -> Context:
+    db = Database(url)
+    try:
+        async with db.transaction() as session:
+            await ensure_signing_key(session)
+        async with db.reading() as session:
+            tables = set(
+                await session.run_sync(lambda s: inspect(s.connection()).get_table_names())
+            )
+            sites = await session.scalar(select(func.count()).select_from(Site)) or 0
+            people = await session.scalar(select(func.count()).select_from(Person)) or 0
+            uses = await session.scalar(select(func.count()).select_from(Use)) or 0
+            # The busiest space of the year: the one-space stats read the most rows.
+            row = (
+                await session.execute(
+                    text(
+                        "SELECT s.id, s.slug FROM sites s JOIN usage_uses_by_period u"
+                        " ON u.site_id = s.id AND u.period = 'YEAR'"
+                        " ORDER BY u.uses DESC, s.id LIMIT 1"
+                    )
+                )
+            ).first()
+            if row is None:
+                row = (await session.execute(select(Site.id, Site.slug).limit(1))).one()
+        keys = (await KeyRing(db).snapshot()) if hasattr(KeyRing, "snapshot") else None
+        now = int(time.time())
+
+        def token(roles: frozenset[Role], scope: str) -> str:
+            subject = Subject(uuid.uuid4(), roles, frozenset(), None)
+            claims = access_token_claims(
+                issuer=issuer, client_id="bench", scope=scope, now=now, subject=subject
+            )
+            assert keys is not None
+            return keys.sign(claims, typ="at+jwt")
+
+        coordinator = token(frozenset({Role.COORDINATOR}), "stats:read profile")
+        return Context(
+            url=url,
+            issuer=issuer,
+            tables=tables,
+            dataset={"sites": sites, "people": people, "uses": uses},
+            site_slug=row.slug,
+            site_id=row.id,
+            coordinator_token=coordinator,
+            tokens=[],
+        )
+    finally:
+        await db.dispose()
+
+
+def mint_tokens(context: Context, count: int) -> list[str]:
+    import asyncio
+
+    async def go() -> list[str]:
+        db = Database(context.url)
+        try:
+            keys = await KeyRing(db).snapshot()
+        finally:
+            await db.dispose()
+        now = int(time.time())
+        return [
+            keys.sign(
+                access_token_claims(
+                    issuer=context.issuer,
+                    client_id="bench",
+                    scope="profile",
+                    now=now,
+                    subject=Subject(uuid.uuid4(), frozenset({Role.COWORKER}), frozenset(), None),
+                ),
+                typ="at+jwt",
+            )
+            for _ in range(count)
+        ]
+
+    return asyncio.run(go())
+
+
+def gql(
+    query: str, variables: dict[str, Any] | None = None, token: str | None = None
+) -> dict[str, Any]:
+    request: dict[str, Any] = {
+        "method": "POST",
+        "path": "/graphql",
+        "json": {"query": query, "variables": variables or {}},
+        "graphql": True,
+    }
+    if token:
+        request["headers"] = {"Authorization": f"Bearer {token}"}
+    return request
+
+
+def get(
+    path: str, params: dict[str, Any] | None = None, token: str | None = None
+) -> dict[str, Any]:
+    request: dict[str, Any] = {"method": "GET", "path": path, "params": params or {}}
+    if token:
+        request["headers"] = {"Authorization": f"Bearer {token}"}
+    return request
+
+
+@dataclass
+class Scenario:
+    name: str
+    title: str
+    needs: tuple[str, ...] = ()
+    unavailable_reason: str = ""
+
+    def available(self, context: Context) -> bool:
+        return all(table in context.tables for table in self.needs)
+
+    def requests(self, context: Context, target: str) -> list[dict[str, Any]] | None:
+        return None
+
+    def measure(
+        self,
+        context: Context,
+        targets: dict[str, Any],
+        concurrency: list[int],
+        duration: float,
+        load: Load,
+    ) -> list[dict[str, Any]]:
+        rows = []
+        for level in concurrency:
+            for target, server in targets.items():
+                requests = self.requests(context, target)
+                if not requests:
+                    continue
+                result = load(
+                    {
+                        "base_url": server.base_url,
+                        "requests": requests,
+                        "concurrency": level,
+                        "duration": duration,
+                        "warmup": min(1.0, duration / 4),
+                    }
+                )
+                rows.append({"target": target, "concurrency": level, **result})
+            for extra, requests in self.extra_targets(context, targets).items():
+                server = targets["floor"]
+                result = load(
+                    {
+                        "base_url": server.base_url,
+                        "requests": requests,
+                        "concurrency": level,
+                        "duration": duration,
+                        "warmup": min(1.0, duration / 4),
+                    }
+                )
+                rows.append({"target": extra, "concurrency": level, **result})
+        return rows
+
+    def extra_targets(
+        self, context: Context, targets: dict[str, Any]
+    ) -> dict[str, list[dict[str, Any]]]:
+        return {}
+
+    def verify(self, context: Context) -> list[str]:
+        return []
+
+
+SITE_FIELDS = "slug name city coordinates { lat lon } desks amenities"
+
+
+class DirectoryNear(Scenario):
+    def requests(self, context: Context, target: str) -> list[dict[str, Any]] | None:
+        if target == "hub":
+            return [
+                gql(
+                    "query($near: NearInput!, $amenity: Amenity) { sites(near: $near, "
+                    "amenity: $amenity, first: 20) { totalCount nodes { " + SITE_FIELDS + " } } }",
+                    {"near": NEAR, "amenity": AMENITY},
+                )
+            ]
+        if target == "floor":
+            return [
+                get(
+                    "/sites",
+                    {
+                        "lat": NEAR["lat"],
+                        "lon": NEAR["lon"],
+                        "radius": NEAR["radiusKm"],
+                        "amenity": AMENITY,
+                    },
+                )
+            ]
+        if target == "peer":
+            # PostGraphile has no distance ordering without a custom function: the nearest
+            # equivalent is the spaces of the city with their amenities, 20 by name.
+            return [
+                {
+                    **gql(
+                        '{ allSites(first: 20, condition: {cityKey: "lyon"}, orderBy: NAME_KEY_ASC)'
+                        " { totalCount nodes { slug name city lat lon desks"
+                        " siteAmenitiesBySiteId { nodes { amenity } } } } }"
+                    ),
+                }
+            ]
+        return None
+
+
+class PeopleBySkill(Scenario):
+    def requests(self, context: Context, target: str) -> list[dict[str, Any]] | None:
+        if target == "hub":
+            return [
+                gql(
+                    "query($skill: String) { members(skill: $skill, first: 20) { totalCount nodes {"
+                    " id displayName profession skills homeSite { slug name } } } }",
+                    {"skill": SKILL},
+                )
+            ]
+        if target == "floor":
+            return [get("/members", {"skill": SKILL.lower(), "first": 20})]
+        if target == "peer":
+            return [
+                gql(
+                    '{ allPersonSkills(first: 20, condition: {skillKey: "python"}) { totalCount'
+                    " nodes { personByPersonId { id displayName profession"
+                    " personSkillsByPersonId { nodes { skill } }"
+                    " siteByHomeSiteId { slug name } } } } }"
+                )
+            ]
+        return None
+
+
+class NetworkStatsYear(Scenario):
+    def __init__(self, name: str, title: str, *, one_site: bool) -> None:
+        super().__init__(name, title)
+        self.one_site = one_site
+
+    def requests(self, context: Context, target: str) -> list[dict[str, Any]] | None:
+        site = context.site_id if self.one_site else 0
+        if target == "hub":
+            variables: dict[str, Any] = {"from": f"{YEAR}-01-01", "to": f"{YEAR}-12-31"}
+            if self.one_site:
+                variables["sites"] = [context.site_slug]
+            return [
+                gql(
+                    "query($from: Date!, $to: Date!, $sites: [String!]) { networkStats(from: $from,"
+                    " to: $to, sites: $sites, groupBy: MONTH) { totals { uses activeCoworkers"
+                    " newMembers crossSiteVisits occupancyRate } series { period uses"
+                    " activeCoworkers occupancyRate } } }",
+                    variables,
+                    token=context.coordinator_token,
+                )
+            ]
+        if target == "floor":
+            return [get("/stats", {"year": YEAR, "site": site})]
+        if target == "peer":
+            return [
+                gql(
+                    '{ allUsageUsesByPeriods(condition: {period: "MONTH", siteId: '
+                    + str(site)
+                    + "}) { nodes { startsOn kind uses } } }"
+                ).copy()
+            ]
+        return None
+
+    def extra_targets(
+        self, context: Context, targets: dict[str, Any]
+    ) -> dict[str, list[dict[str, Any]]]:
+        if "floor" not in targets or context.url.startswith("sqlite"):
+            return {}
+        site = context.site_id if self.one_site else 0
+        return {"naive": [get("/naive", {"year": YEAR, "site": site})]}
+
+
+class TokenVerification(Scenario):
+    """Every request carries a token never seen before, so the hub's LRU of verified tokens
+    never helps: each is a full ES256 verification and claims check. The query itself is
+    the cheapest there is; the bearer is verified before GraphQL runs, as for every query."""
+
+    def requests(self, context: Context, target: str) -> list[dict[str, Any]] | None:
+        if not context.tokens:
+            context.tokens = mint_tokens(context, DISTINCT_TOKENS)
+        if target == "hub":
+            return [gql("{ __typename }", token=token) for token in context.tokens]
+        if target == "floor":
+            return [get("/verify", token=token) for token in context.tokens]
+        return None
+
+
+ALL: list[Scenario] = [
+    DirectoryNear("directory_near", "spaces within 30 km of Lyon with a meeting room, first 20"),
+    PeopleBySkill("people_by_skill", "people with the skill Python, first 20 (anonymous)"),
+    NetworkStatsYear(
+        "stats_year_network", f"networkStats {YEAR} by month, whole network", one_site=False
+    ),
+    NetworkStatsYear(
+        "stats_year_site", f"networkStats {YEAR} by month, the busiest space", one_site=True
+    ),
+    TokenVerification(
+        "token_verification", "{ __typename } with a distinct valid token each request"
+    ),
+]
+BY_NAME = {scenario.name: scenario for scenario in ALL}
