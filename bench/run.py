@@ -241,6 +241,7 @@ def run(
     port = free_port()
     base_url = f"http://127.0.0.1:{port}"
     context = asyncio.run(scenarios.prepare(async_url, issuer=base_url))
+    context.duration = duration
     env = {
         **os.environ,
         "DATABASE_URL": async_url,

@@ -42,6 +42,7 @@ class Context:
     site_id: int
     coordinator_token: str
     tokens: list[str] = field(default_factory=list)
+    duration: float = 10.0
 
 
 async def prepare(url: str, *, issuer: str) -> Context:
@@ -317,7 +318,9 @@ class TokenVerification(Scenario):
 
     def requests(self, context: Context, target: str) -> list[dict[str, Any]] | None:
         if not context.tokens:
-            context.tokens = mint_tokens(context, DISTINCT_TOKENS)
+            # Enough never to repeat one: far more than the hub verifies in a run.
+            count = int(min(DISTINCT_TOKENS, max(2_000, context.duration * 3_000)))
+            context.tokens = mint_tokens(context, count)
         if target == "hub":
             return [gql("{ __typename }", token=token) for token in context.tokens]
         if target == "floor":
