@@ -592,10 +592,30 @@ async def _rollups(url: str) -> None:
         await db.dispose()
 
 
+def ensure_database(url: str) -> None:
+    """Create the PostgreSQL database `url` names if the server does not have it yet."""
+    import psycopg
+    from psycopg import sql
+    from sqlalchemy.engine import make_url
+
+    target = make_url(sync_url(url))
+    admin = target.set(database="postgres").render_as_string(hide_password=False)
+    with psycopg.connect(admin, autocommit=True) as connection:
+        found = connection.execute(
+            "SELECT 1 FROM pg_database WHERE datname = %s", (target.database,)
+        ).fetchone()
+        if not found:
+            connection.execute(
+                sql.SQL("CREATE DATABASE {}").format(sql.Identifier(target.database))
+            )
+
+
 def generate(url: str, scale: float, *, seed: int = 2023, log: Any = print) -> Generated:
     """Migrate `url`, replace its dataset by the one of `scale` and `seed`, build rollups."""
     start = time.perf_counter()
     sizes = Sizes.at(scale)
+    if sqlite_path(url) is None:
+        ensure_database(url)
     upgrade(normalise_database_url(url))
     _clear(url)
     rng = random.Random(seed)
