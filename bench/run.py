@@ -52,6 +52,13 @@ def children(pid: int) -> list[int]:
     return [int(part) for part in text.split()]
 
 
+def cmdline(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+    except OSError:
+        return ""
+
+
 def peak_rss_mb(pid: int) -> float | None:
     """The process's peak resident set (VmHWM), in MB; None off Linux."""
     try:
@@ -71,9 +78,9 @@ class Server:
     log: Path
 
     def workers(self) -> list[int]:
-        pids = children(self.process.pid)
-        # uvicorn with --workers: the master's children are the workers (plus a resource
-        # tracker, which holds almost no memory); one worker: the process itself.
+        # uvicorn with --workers: the master's children are the workers (and multiprocessing's
+        # resource tracker, left out); one worker: the process itself.
+        pids = [pid for pid in children(self.process.pid) if "resource_tracker" not in cmdline(pid)]
         return pids or [self.process.pid]
 
     def rss(self) -> list[float]:

@@ -68,9 +68,23 @@ class StatementHeader:
             _statements.reset(token)
 
 
+def _profile_if_asked() -> None:
+    """BENCH_PROFILE=<prefix>: cProfile this worker, written to <prefix>.<pid> at exit."""
+    prefix = os.environ.get("BENCH_PROFILE")
+    if not prefix:
+        return
+    import atexit
+    import cProfile
+
+    profile = cProfile.Profile()
+    profile.enable()
+    atexit.register(lambda: profile.dump_stats(f"{prefix}.{os.getpid()}"))
+
+
 def hub_app() -> ASGIApp:
     from federation.app import create_app
 
+    _profile_if_asked()
     app = create_app()
     count_statements_of(app.state.db.engine)
     return StatementHeader(app)
