@@ -327,6 +327,36 @@ class TokenVerification(Scenario):
             return [get("/verify", token=token) for token in context.tokens]
         return None
 
+    def verify(self, context: Context) -> list[str]:
+        return verification_per_core()
+
+
+class NotBuilt(Scenario):
+    """A scenario of another issue whose endpoints this suite does not drive yet."""
+
+    def available(self, context: Context) -> bool:
+        return False
+
+
+def verification_per_core() -> list[str]:
+    """The hub's own in-process figure (bench/auth_verify.py): verifications per second on
+    one core, without HTTP, for the 5,000/s per core target."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = Path(__file__).with_name("auth_verify.py")
+    done = subprocess.run(
+        [sys.executable, str(script), "--seconds", "2"],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+    if done.returncode != 0:
+        return [f"in-process verification failed: {done.stderr.strip()[-200:]}"]
+    return [f"in-process, one core: {line.strip()}" for line in done.stdout.splitlines()]
+
 
 ALL: list[Scenario] = [
     DirectoryNear("directory_near", "spaces within 30 km of Lyon with a meeting room, first 20"),

@@ -68,26 +68,39 @@ class StatementHeader:
             _statements.reset(token)
 
 
-def _profile_if_asked() -> None:
-    """BENCH_PROFILE=<prefix>: cProfile this worker, written to <prefix>.<pid> at exit."""
+def _profiled(app: ASGIApp) -> ASGIApp:
+    """BENCH_PROFILE=<prefix>: cProfile this worker, written to <prefix>.<pid> when the
+    server shuts down (uvicorn re-raises SIGTERM, so atexit would never run)."""
     prefix = os.environ.get("BENCH_PROFILE")
     if not prefix:
-        return
-    import atexit
+        return app
     import cProfile
 
     profile = cProfile.Profile()
     profile.enable()
-    atexit.register(lambda: profile.dump_stats(f"{prefix}.{os.getpid()}"))
+
+    async def wrapped(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "lifespan":
+            await app(scope, receive, send)
+            return
+
+        async def sending(message: Message) -> None:
+            if message["type"] == "lifespan.shutdown.complete":
+                profile.disable()
+                profile.dump_stats(f"{prefix}.{os.getpid()}")
+            await send(message)
+
+        await app(scope, receive, sending)
+
+    return wrapped
 
 
 def hub_app() -> ASGIApp:
     from federation.app import create_app
 
-    _profile_if_asked()
     app = create_app()
     count_statements_of(app.state.db.engine)
-    return StatementHeader(app)
+    return _profiled(StatementHeader(app))
 
 
 # --- the floor ---------------------------------------------------------------------------
