@@ -80,6 +80,8 @@ async def drive(job: dict[str, Any]) -> dict[str, Any]:
             warmup = job.get("warmup", 1.0)
             count = len(requests)
 
+            start = job.get("start", 0)
+
             async def client_loop(offset: int, until: float, record: bool) -> None:
                 nonlocal sent
                 index = offset
@@ -96,11 +98,11 @@ async def drive(job: dict[str, Any]) -> dict[str, Any]:
                 errors.clear()
             started = time.perf_counter()
             until = started + duration
-            await asyncio.gather(*(client_loop(i, until, True) for i in range(concurrency)))
+            await asyncio.gather(*(client_loop(start + i, until, True) for i in range(concurrency)))
             elapsed = time.perf_counter() - started
     latencies.sort()
     ms = [value * 1000 for value in latencies]
-    return {
+    result = {
         "requests": measured,
         "seconds": elapsed,
         "throughput": measured / elapsed if elapsed else 0.0,
@@ -112,6 +114,9 @@ async def drive(job: dict[str, Any]) -> dict[str, Any]:
         "error_sample": next((e for e in errors if e), None),
         "sql_per_request": statements / measured if measured else None,
     }
+    if job.get("raw"):
+        result["latencies_ms"] = ms
+    return result
 
 
 def main() -> None:

@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy import func, inspect, select, text
 
+from bench.load import percentile
 from federation.access import Role
 from federation.auth.tokens import Subject, access_token_claims
 from federation.db import Database
@@ -145,6 +146,30 @@ def get(
     return request
 
 
+ROUNDS = 3
+
+
+def merge(parts: list[dict[str, Any]]) -> dict[str, Any]:
+    """One figure from several rounds: counts add up, percentiles over every latency."""
+    latencies = sorted(value for part in parts for value in part.pop("latencies_ms", []))
+    requests = sum(part["requests"] for part in parts)
+    seconds = sum(part["seconds"] for part in parts)
+    statements = sum((part["sql_per_request"] or 0) * part["requests"] for part in parts)
+    return {
+        "requests": requests,
+        "seconds": seconds,
+        "throughput": requests / seconds if seconds else 0.0,
+        "p50_ms": percentile(latencies, 0.50),
+        "p95_ms": percentile(latencies, 0.95),
+        "p99_ms": percentile(latencies, 0.99),
+        "max_ms": latencies[-1] if latencies else None,
+        "errors": sum(part["errors"] for part in parts),
+        "error_sample": next((p["error_sample"] for p in parts if p["error_sample"]), None),
+        "sql_per_request": statements / requests if requests else None,
+        "rounds": len(parts),
+    }
+
+
 @dataclass
 class Scenario:
     name: str
@@ -166,34 +191,37 @@ class Scenario:
         duration: float,
         load: Load,
     ) -> list[dict[str, Any]]:
+        # Targets take turns in short rounds, so that whatever else the machine is doing
+        # weighs on each of them alike: their ratios are the figures to trust.
+        rounds = ROUNDS if duration >= 4 else 1
         rows = []
-        for level in concurrency:
-            for target, server in targets.items():
-                requests = self.requests(context, target)
-                if not requests:
-                    continue
-                result = load(
-                    {
-                        "base_url": server.base_url,
-                        "requests": requests,
-                        "concurrency": level,
-                        "duration": duration,
-                        "warmup": min(1.0, duration / 4),
-                    }
-                )
-                rows.append({"target": target, "concurrency": level, **result})
+        jobs: list[tuple[str, Any, list[dict[str, Any]]]] = []
+        for target, server in targets.items():
+            requests = self.requests(context, target)
+            if requests:
+                jobs.append((target, server, requests))
+        if "floor" in targets:
             for extra, requests in self.extra_targets(context, targets).items():
-                server = targets["floor"]
-                result = load(
-                    {
-                        "base_url": server.base_url,
-                        "requests": requests,
-                        "concurrency": level,
-                        "duration": duration,
-                        "warmup": min(1.0, duration / 4),
-                    }
-                )
-                rows.append({"target": extra, "concurrency": level, **result})
+                jobs.append((extra, targets["floor"], requests))
+        for level in concurrency:
+            parts: dict[str, list[dict[str, Any]]] = {name: [] for name, _, _ in jobs}
+            for index in range(rounds):
+                for name, server, requests in jobs:
+                    parts[name].append(
+                        load(
+                            {
+                                "base_url": server.base_url,
+                                "requests": requests,
+                                "concurrency": level,
+                                "duration": duration / rounds,
+                                "warmup": min(1.0, duration / 4) if index == 0 else 0.2,
+                                "start": index * len(requests) // rounds,
+                                "raw": True,
+                            }
+                        )
+                    )
+            for name, _, _ in jobs:
+                rows.append({"target": name, "concurrency": level, **merge(parts[name])})
         return rows
 
     def extra_targets(
