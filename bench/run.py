@@ -15,6 +15,7 @@ import json
 import os
 import platform
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -391,6 +392,8 @@ def table(record: dict[str, Any]) -> str:
 
 
 def run_command(args: argparse.Namespace) -> int:
+    # Stopped from outside: unwind, so that every server this run started is stopped too.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     record = run(
         args.db,
         names=args.scenario,
