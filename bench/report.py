@@ -113,6 +113,21 @@ def targets_table(record: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def naive_ratios(record: dict[str, Any]) -> str:
+    """Issue 7: networkStats from rollups against the naive aggregate over raw uses."""
+    lines = []
+    for scenario in ("stats_year_network", "stats_year_site"):
+        hub = _find(record, scenario, "hub", 1)
+        naive = _find(record, scenario, "naive", 1)
+        if hub and naive and hub.get("p50_ms") and naive.get("p50_ms"):
+            lines.append(
+                f"- {scenario}: hub p50 {hub['p50_ms']:.1f} ms against naive p50 "
+                f"{naive['p50_ms']:.1f} ms: the rollups answer "
+                f"{naive['p50_ms'] / hub['p50_ms']:.1f}x faster (concurrency 1)."
+            )
+    return "\n".join(lines)
+
+
 def figures_table(record: dict[str, Any]) -> str:
     lines = [
         "| scenario | target | conc. | req/s | p50 ms | p95 ms | p99 ms | errors | SQL/req "
@@ -134,5 +149,7 @@ def figures_table(record: dict[str, Any]) -> str:
 def main(path: str) -> None:
     record = json.loads(Path(path).read_text())
     print(targets_table(record))
+    print()
+    print(naive_ratios(record))
     print()
     print(figures_table(record))
