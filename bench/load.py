@@ -51,8 +51,11 @@ async def drive(job: dict[str, Any]) -> dict[str, Any]:
                     params=request.get("params"),
                 )
                 body = response.content
-                failed = response.status_code >= 400 or (
-                    request.get("graphql", False) and b'"errors"' in body
+                expect = request.get("expect")
+                failed = (
+                    response.status_code >= 400
+                    or (request.get("graphql", False) and b'"errors"' in body)
+                    or (expect is not None and expect.encode() not in body)
                 )
                 if failed and len(errors) < 1000:
                     errors.append(f"{response.status_code} {body[:300]!r}")

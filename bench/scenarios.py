@@ -363,6 +363,95 @@ class TokenVerification(Scenario):
         return verification_per_core()
 
 
+def sign(context: Context, claims: dict[str, Any]) -> str:
+    import asyncio
+
+    async def go() -> str:
+        db = Database(context.url)
+        try:
+            keys = await KeyRing(db).snapshot()
+        finally:
+            await db.dispose()
+        return keys.sign(claims, typ="at+jwt")
+
+    return asyncio.run(go())
+
+
+class Fixed(Scenario):
+    """A scenario of one prepared request list, for the hub only."""
+
+    def __init__(self, name: str, title: str, fixed: list[dict[str, Any]]) -> None:
+        super().__init__(name, title)
+        self.fixed = fixed
+
+    def requests(self, context: Context, target: str) -> list[dict[str, Any]] | None:
+        return self.fixed if target == "hub" else None
+
+
+class CheckIns(Scenario):
+    """`checkIn` from a kiosk: over distinct passes, or all on one hot pass (a fresh one for
+    each concurrency level, with fewer credits than the level tries to take)."""
+
+    def __init__(self, name: str, title: str, *, hot: bool) -> None:
+        super().__init__(
+            name,
+            title,
+            needs=("passes", "pass_check_ins"),
+            unavailable_reason="needs passes (issue 4) in the database",
+        )
+        self.hot = hot
+        self.checks: list[str] = []
+
+    def measure(
+        self,
+        context: Context,
+        targets: dict[str, Any],
+        concurrency: list[int],
+        duration: float,
+        load: Load,
+    ) -> list[dict[str, Any]]:
+        import asyncio
+
+        from bench import checkins
+
+        count = int(min(DISTINCT_TOKENS, max(2_000, duration * 3_000)))
+        rows: list[dict[str, Any]] = []
+        for level in concurrency:
+            host, distinct, hot = asyncio.run(
+                checkins.prepare_passes(context.url, 1 if self.hot else count)
+            )
+            token = sign(context, checkins.kiosk_claims(context.issuer, host))
+            requests = []
+            for i in range(count):
+                request = gql(
+                    checkins.CHECK_IN,
+                    {
+                        "input": {
+                            "site": checkins.HOST_SLUG,
+                            "kind": "DAY",
+                            "idempotencyKey": f"bench-{uuid.uuid4()}",
+                            "passId": hot if self.hot else distinct[i],
+                        }
+                    },
+                    token=token,
+                )
+                if not self.hot:
+                    request["expect"] = '"ok":true'
+                requests.append(request)
+            rows += Fixed(self.name, self.title, requests).measure(
+                context, {"hub": targets["hub"]}, [level], duration, load
+            )
+            if self.hot:
+                self.checks.append(
+                    f"concurrency {level}: " + asyncio.run(checkins.over_spend(context.url, hot))
+                )
+        return rows
+
+    def verify(self, context: Context) -> list[str]:
+        checks, self.checks = self.checks, []
+        return checks
+
+
 class NotBuilt(Scenario):
     """A scenario of another issue whose endpoints this suite does not drive yet."""
 
