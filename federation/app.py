@@ -22,6 +22,7 @@ from federation.errors import FederationError, Unauthenticated
 from federation.graphql.context import Context
 from federation.graphql.view import HubGraphQL
 from federation.keys.service import KeyRing
+from federation.passes import routes as passes_routes
 from federation.schema import build_schema
 from federation.settings import ConfigError, Settings
 from federation.stats import routes as stats_routes
@@ -93,6 +94,7 @@ def create_app(
         # Each domain's plain HTTP endpoints (feeds, sync, OAuth) are added here.
         *auth_routes,
         *stats_routes.ROUTES,
+        *passes_routes.ROUTES,
     ]
     app = Starlette(
         routes=routes,

@@ -186,6 +186,14 @@ def build_parser() -> argparse.ArgumentParser:
     rebuild.add_argument("--from", dest="first", type=_day, help="YYYY-MM-DD (default: the start)")
     rebuild.add_argument("--to", dest="last", type=_day, help="YYYY-MM-DD (default: the end)")
     rebuild.set_defaults(run=cmd_stats_rebuild)
+
+    settle = commands.add_parser(
+        "settlement",
+        help="a month's settlement between spaces: gross lines and netted transfers",
+    )
+    settle.add_argument("month", help="YYYY-MM")
+    settle.add_argument("--csv", action="store_true", help="write the CSV export to stdout")
+    settle.set_defaults(run=cmd_settlement)
     return parser
 
 
@@ -511,3 +519,28 @@ def cmd_stats_rebuild(args: argparse.Namespace, settings: Settings) -> int:
         return EXIT_OK
 
     return with_database(settings, rebuild)
+
+
+def cmd_settlement(args: argparse.Namespace, settings: Settings) -> int:
+    from federation.access import Viewer
+    from federation.passes import service as passes
+    from federation.passes import settlement
+
+    # The operator of the hub reads the whole network's statement, as a coordinator does.
+    operator = Viewer(client_id="cli", roles=frozenset({Role.COORDINATOR}))
+
+    async def show(db: Database) -> int:
+        async with db.reading() as session:
+            statement = await passes.monthly_statement(session, operator, args.month)
+        if args.csv:
+            sys.stdout.write(settlement.to_csv(args.month, statement))
+            return EXIT_OK
+        for title, lines in (("lines", statement.lines), ("transfers", statement.transfers)):
+            print(f"{title} ({len(lines)}):")
+            for line in lines:
+                print(
+                    f"  {line.payer.slug} -> {line.payee.slug}: {line.amount_cents / 100:.2f} EUR"
+                )
+        return EXIT_OK
+
+    return with_database(settings, show)

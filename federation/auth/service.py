@@ -52,6 +52,7 @@ from federation.directory import service as directory
 from federation.directory.models import Person, Site, Visibility
 from federation.errors import BadUserInput, Conflict, NotFound, Refused, Unauthenticated
 from federation.kit.clock import utcnow
+from federation.passes import service as passes
 
 # OWASP's argon2id parameters (19 MiB, 2 passes): tens of milliseconds per guess on a
 # server, so a sign-in stays quick while an offline attack on a stolen table stays slow.
@@ -887,6 +888,7 @@ class PersonalData:
 # transaction, so the directory (whose person row the others point to) goes last.
 PERSONAL_DATA: tuple[PersonalData, ...] = (
     PersonalData("auth", export_person_data, forget_person),
+    PersonalData("passes", passes.export_person_data, passes.forget_person),
     PersonalData("directory", directory.export_person_data, directory.forget_person),
 )
 

@@ -7,7 +7,7 @@ when something differs, so a second run changes nothing.
 from __future__ import annotations
 
 from federation.db import Database
-from federation.demo import auth, directory, usage
+from federation.demo import auth, directory, passes, usage
 
 
 async def load_demo(db: Database) -> int:
@@ -16,4 +16,5 @@ async def load_demo(db: Database) -> int:
         site_ids = await directory.load(session)
         await auth.load(session, site_ids)
         await usage.load(session, site_ids)
+        await passes.load(session, site_ids)
     return 0

@@ -95,15 +95,28 @@ class KeyRing:
         self._lock = asyncio.Lock()
 
     async def _current(self, *, force: bool = False) -> _Loaded:
+        loaded = await self._load(force=force, create=True)
+        assert loaded is not None
+        return loaded
+
+    async def _load(self, *, force: bool, create: bool) -> _Loaded | None:
         loaded = self._loaded
         if loaded is not None and not force and time.monotonic() - loaded.at < self._refresh_every:
             return loaded
         async with self._lock:
             if self._loaded is not None and self._loaded is not loaded:
                 return self._loaded  # another task refreshed meanwhile
-            async with self._db.transaction() as session:
-                await ensure_signing_key(session)
+            # Read first and write only on a first start, and never just to verify: a
+            # refresh may happen while the caller holds SQLite's write lock (a check-in
+            # verifying a pass), and a second writer would wait for that lock forever.
+            async with self._db.reading() as session:
                 keys = await live_keys(session)
+            if not keys:
+                if not create:
+                    return None  # no key yet: nothing this hub signed can exist
+                async with self._db.transaction() as session:
+                    await ensure_signing_key(session)
+                    keys = await live_keys(session)
             self._loaded = _Loaded(
                 signing=ECKey.import_key(keys[0].private_jwk),
                 verifying=KeySet([ECKey.import_key(k.public_jwk) for k in keys]),
@@ -127,7 +140,9 @@ class KeyRing:
         Only the signature, algorithm and type are checked here; callers validate the
         claims that matter to them (expiry, audience, ...).
         """
-        loaded = await self._current()
+        loaded = await self._load(force=False, create=False)
+        if loaded is None:
+            raise InvalidToken("signed by a key this hub does not know")
         try:
             decoded = _decode(token, loaded.verifying)
         except _UnknownKey:
@@ -136,7 +151,10 @@ class KeyRing:
             if time.monotonic() - loaded.at < MIN_SECONDS_BETWEEN_LOOKUPS:
                 raise InvalidToken("signed by a key this hub does not know") from None
             try:
-                decoded = _decode(token, (await self._current(force=True)).verifying)
+                fresh = await self._load(force=True, create=False)
+                if fresh is None:
+                    raise _UnknownKey
+                decoded = _decode(token, fresh.verifying)
             except _UnknownKey:
                 raise InvalidToken("signed by a key this hub does not know") from None
         return _claims_of_type(decoded, typ)

@@ -131,6 +131,113 @@ MATRIX: dict[str, Case] = {
 }
 
 
+# --- passes -----------------------------------------------------------------------------
+
+
+async def _pass_world(hub: Hub, world: World) -> None:
+    """A carnet sold by `here`, and a pass of it held by the coworker."""
+    from federation.passes import service as passes
+
+    async with hub.db.transaction() as session:
+        product = await passes.create_product(
+            session,
+            passes.ProductData(
+                name="Carnet 10 jours",
+                kind=passes.ProductKind.CARNET,
+                credits=10,
+                unit=passes.CreditUnit.DAY,
+                validity_days=365,
+                tiers=[passes.TierLine("standard", 15000)],
+                issuer_site_id=world.here.id,
+            ),
+        )
+        seller = Viewer(
+            person_id=world.accounts["manager_here"].person_id,
+            roles=frozenset({Role.MANAGER}),
+            managed_site_ids=frozenset({world.here.id}),
+        )
+        issued = await passes.issue_pass(
+            session,
+            seller,
+            product_id=product.id,
+            holder_id=world.accounts["coworker"].person_id,
+            tier="standard",
+        )
+    world.extra.update(product_id=str(product.id), pass_id=str(issued.id))
+
+
+def _issue(world: World, kind: str) -> dict[str, Any]:
+    return {
+        "input": {
+            "productId": world.extra["product_id"],
+            "holderId": str(world.accounts["coworker"].person_id),
+            "tier": "standard",
+        }
+    }
+
+
+def _check_in(world: World, kind: str) -> dict[str, Any]:
+    return {
+        "input": {
+            "passId": world.extra["pass_id"],
+            "site": "here",
+            "kind": "HALF_DAY",
+            "idempotencyKey": f"matrix-{kind}",
+        }
+    }
+
+
+def _pass_id(world: World, kind: str) -> dict[str, Any]:
+    return {"id": world.extra["pass_id"]}
+
+
+MANAGERS_HERE = {
+    "anonymous": UNAUTHENTICATED,
+    "coworker": FORBIDDEN,
+    "manager_here": OK,
+    "manager_elsewhere": FORBIDDEN,
+    "coordinator": OK,
+    "space_client": FORBIDDEN,
+}
+
+MATRIX |= {
+    "Query.myPasses": Case("{ myPasses { id qrToken } }", people_only()),
+    "Query.passOverUses": Case(
+        "{ passOverUses { id } }", people_only(coworker=FORBIDDEN, manager_elsewhere=OK)
+    ),
+    "Query.failedCheckIns": Case('{ failedCheckIns(site: "here") { id } }', MANAGERS_HERE),
+    "Query.settlement": Case(
+        '{ settlement(month: "2026-01") { lines { amountCents } } }',
+        {
+            "anonymous": UNAUTHENTICATED,
+            "coworker": FORBIDDEN,
+            "manager_here": OK,
+            "manager_elsewhere": OK,
+            "coordinator": OK,
+            "space_client": OK,
+        },
+    ),
+    "Mutation.issuePass": Case(
+        "mutation($input: IssuePassInput!) { issuePass(input: $input) { id } }",
+        {**MANAGERS_HERE, "coordinator": FORBIDDEN},
+        variables=_issue,
+        setup=_pass_world,
+    ),
+    "Mutation.revokePass": Case(
+        "mutation($id: UUID!) { revokePass(id: $id) { id } }",
+        MANAGERS_HERE,
+        variables=_pass_id,
+        setup=_pass_world,
+    ),
+    "Mutation.checkIn": Case(
+        "mutation($input: CheckInInput!) { checkIn(input: $input) { ok code } }",
+        {**MANAGERS_HERE, "coordinator": FORBIDDEN, "space_client": OK},
+        variables=_check_in,
+        setup=_pass_world,
+    ),
+}
+
+
 def protected_operations() -> set[str]:
     """Every mutation, and every field of every type that carries a permission."""
     schema = build_schema()

@@ -1,0 +1,151 @@
+"""Pass queries and mutations: thin resolvers, arguments -> one service call -> types."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import strawberry
+
+from federation.directory.loaders import sites_by_slug
+from federation.errors import BadUserInput, NotFound
+from federation.graphql.context import Info
+from federation.graphql.permissions import Authenticated, ManagesSite, SignedIn, allow
+from federation.passes import service
+from federation.passes.types import (
+    CheckInInput,
+    CheckInResult,
+    IssuePassInput,
+    Pass,
+    PassCheckIn,
+    PassProduct,
+    Settlement,
+)
+
+
+async def _site_id(info: Info, slug: str) -> int | None:
+    row = await info.context.loader(sites_by_slug).load(slug)
+    return row.id if row is not None else None
+
+
+async def _site_of_slug_arg(source: Any, info: Info, args: dict[str, Any]) -> int | None:
+    return await _site_id(info, str(args.get("site", "")))
+
+
+async def _site_of_check_in(source: Any, info: Info, args: dict[str, Any]) -> int | None:
+    given = args.get("input")
+    return await _site_id(info, given.site) if isinstance(given, CheckInInput) else None
+
+
+def _product_id(value: str) -> int:
+    try:
+        return int(value)
+    except ValueError:
+        raise NotFound("no such pass product", argument="productId") from None
+
+
+@strawberry.type
+class Query:
+    @strawberry.field(description="Every pass product of the network, with where it works.")
+    async def pass_products(self, info: Info) -> list[PassProduct]:
+        async with info.context.reading() as session:
+            rows = await service.list_products(session)
+        return [PassProduct.from_model(row) for row in rows]
+
+    @strawberry.field(
+        description="Your passes, newest first, with their QR codes. Needs the `passes` scope.",
+        extensions=[allow(SignedIn(scope="passes"))],
+    )
+    async def my_passes(self, info: Info) -> list[Pass]:
+        person_id = info.context.viewer.require_person()
+        async with info.context.reading() as session:
+            rows = await service.my_passes(session, person_id)
+        return [Pass.from_model(row) for row in rows]
+
+    @strawberry.field(
+        description="Refused check-ins at a space, newest first (its managers and coordinators).",
+        extensions=[allow(ManagesSite(_site_of_slug_arg))],
+    )
+    async def failed_check_ins(self, info: Info, site: str) -> list[PassCheckIn]:
+        site_id = await _site_id(info, site)
+        assert site_id is not None  # the permission found it
+        async with info.context.reading() as session:
+            rows = await service.failed_check_ins(session, info.context.viewer, site_id)
+        return [PassCheckIn.from_model(row) for row in rows]
+
+    @strawberry.field(
+        description="Offline visits beyond a pass's credits, for the managers of the host and "
+        "selling spaces and for coordinators.",
+        extensions=[allow(SignedIn())],
+    )
+    async def pass_over_uses(self, info: Info) -> list[PassCheckIn]:
+        async with info.context.reading() as session:
+            rows = await service.over_uses(session, info.context.viewer)
+        return [PassCheckIn.from_model(row) for row in rows]
+
+    @strawberry.field(
+        description="A month's settlement (YYYY-MM). Needs the `stats:read` scope: "
+        "coordinators see every line, a space's managers and software the lines of that space.",
+        extensions=[allow(Authenticated(scope="stats:read"))],
+    )
+    async def settlement(self, info: Info, month: str) -> Settlement:
+        async with info.context.reading() as session:
+            statement = await service.monthly_statement(session, info.context.viewer, month)
+        return Settlement.of(month, statement)
+
+
+@strawberry.type
+class Mutation:
+    @strawberry.mutation(
+        description="Sell a pass after payment at the desk (a manager of the selling space), or "
+        "fund one within a programme's budget (a coordinator).",
+        extensions=[allow(SignedIn())],
+    )
+    async def issue_pass(self, info: Info, input: IssuePassInput) -> Pass:
+        async with info.context.db.transaction() as session:
+            row = await service.issue_pass(
+                session,
+                info.context.viewer,
+                product_id=_product_id(input.product_id),
+                holder_id=input.holder_id,
+                tier=input.tier,
+            )
+        return Pass.from_model(row)
+
+    @strawberry.mutation(
+        description="Stop a pass at once; its QR codes stop working.",
+        extensions=[allow(SignedIn())],
+    )
+    async def revoke_pass(self, info: Info, id: uuid.UUID) -> Pass:
+        async with info.context.db.transaction() as session:
+            row = await service.revoke_pass(session, info.context.viewer, id)
+        return Pass.from_model(row)
+
+    @strawberry.mutation(
+        description="Check a pass in at a host space: its kiosk (client credentials with "
+        "`checkin:write`, bound to the space) or its managers. Refusals are answers with a code.",
+        extensions=[
+            allow(
+                ManagesSite(
+                    _site_of_check_in,
+                    scope="checkin:write",
+                    coordinators=False,
+                    space_clients=True,
+                )
+            )
+        ],
+    )
+    async def check_in(self, info: Info, input: CheckInInput) -> CheckInResult:
+        site_id = await _site_id(info, input.site)
+        if site_id is None:
+            raise BadUserInput("no such space", argument="site")
+        request = service.CheckInRequest(
+            site_id=site_id,
+            kind=input.kind,
+            idempotency_key=input.idempotency_key,
+            pass_token=input.pass_token,
+            pass_id=input.pass_id,
+        )
+        async with info.context.db.transaction() as session:
+            outcome = await service.check_in(session, info.context.keys, request)
+        return CheckInResult.of(outcome)
