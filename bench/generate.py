@@ -450,6 +450,76 @@ MEMBERSHIP_COLUMNS = [
     "source_updated_at",
     "created_at",
 ]
+PASSES_AT_1 = 200_000
+PRODUCT_COLUMNS = [
+    "id",
+    "name",
+    "kind",
+    "issuer_site_id",
+    "credits",
+    "unit",
+    "validity_days",
+    "network_share_bp",
+    "created_at",
+]
+PASS_COLUMNS = [
+    "id",
+    "product_id",
+    "holder_id",
+    "tier",
+    "price_cents",
+    "credits",
+    "remaining",
+    "sold_by_site_id",
+    "network_share_bp",
+    "valid_from",
+    "valid_until",
+    "version",
+    "created_at",
+]
+
+
+def pass_rows(
+    rng: random.Random, scale: float, homes: Sequence[tuple[uuid.UUID, int]]
+) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+    """Casaco-like carnets (10 days or 15 half-days, 150 € HT, solidarity tiers) sold by
+    each holder's home space over the five years, most of them partly used."""
+    products = [
+        (1, "Carnet réseau 10 jours", "CARNET", None, 10, "DAY", 365, 500, STAMP),
+        (2, "Carnet réseau 15 demi-journées", "CARNET", None, 15, "HALF_DAY", 365, 500, STAMP),
+    ]
+    passes = []
+    span = (LAST_DAY - FIRST_DAY).days
+    for _ in range(max(20, round(PASSES_AT_1 * scale))):
+        holder, home = homes[int(rng.random() * len(homes))]
+        product = 1 if rng.random() < 0.6 else 2
+        credits = 10 if product == 1 else 15
+        tier, price = rng.choices(
+            [("standard", 15000), ("solidaire", 9000), ("soutien", 20000)], [70, 20, 10]
+        )[0]
+        start = datetime.combine(
+            FIRST_DAY + timedelta(days=rng.randint(0, span)), datetime.min.time(), UTC
+        )
+        passes.append(
+            (
+                uuid.UUID(int=rng.getrandbits(128), version=4),
+                product,
+                holder,
+                tier,
+                price,
+                credits,
+                rng.randint(0, credits),
+                home,
+                500,
+                start,
+                start + timedelta(days=365),
+                1,
+                STAMP,
+            )
+        )
+    return products, passes
+
+
 USE_COLUMNS = [
     "site_id",
     "day",
@@ -496,7 +566,7 @@ class PostgresLoader(Loader):
                 count += 1
         for _, definition in indexes:
             cursor.execute(definition)
-        if "id" in columns and table in {"sites", "memberships"}:
+        if "id" in columns and table in {"sites", "memberships", "pass_products"}:
             cursor.execute(
                 f"SELECT setval(pg_get_serial_sequence('{table}', 'id')"
                 f", (SELECT max(id) FROM {table}))"
@@ -574,7 +644,14 @@ def _clear(url: str) -> None:
     else:
         with sqlite3.connect(path) as connection:
             connection.execute("PRAGMA foreign_keys = OFF")
-            for table in tables:
+            # Passes and check-ins (issue 4) point at spaces and people: they go too.
+            passes = [
+                row[0]
+                for row in connection.execute(
+                    "SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'pass%'"
+                )
+            ]
+            for table in [*passes, *tables]:
                 connection.execute(f"DELETE FROM {table}")
 
 
@@ -590,6 +667,18 @@ async def _rollups(url: str) -> None:
             await rebuild_rollups(session)
     finally:
         await db.dispose()
+
+
+def has_table(url: str, name: str) -> bool:
+    path = sqlite_path(url)
+    if path is not None:
+        with sqlite3.connect(path) as connection:
+            query = "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?"
+            return connection.execute(query, (name,)).fetchone() is not None
+    import psycopg
+
+    with psycopg.connect(sync_url(url)) as connection:
+        return connection.execute("SELECT to_regclass(%s)", (name,)).fetchone()[0] is not None  # type: ignore[index]
 
 
 def ensure_database(url: str) -> None:
@@ -637,6 +726,10 @@ def generate(url: str, scale: float, *, seed: int = 2023, log: Any = print) -> G
     step("skills", "person_skills", SKILL_COLUMNS, skills)
     step("memberships", "memberships", MEMBERSHIP_COLUMNS, memberships)
     uses = step("uses", "uses", USE_COLUMNS, use_rows(rng, sizes, sites, homes))
+    if has_table(url, "passes"):
+        products, passes = pass_rows(rng, scale, homes)
+        step("products", "pass_products", PRODUCT_COLUMNS, products)
+        step("passes", "passes", PASS_COLUMNS, passes)
     loader.finish()
     began = time.perf_counter()
     asyncio.run(_rollups(url))

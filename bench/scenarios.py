@@ -491,5 +491,17 @@ ALL: list[Scenario] = [
     TokenVerification(
         "token_verification", "{ __typename } with a distinct valid token each request"
     ),
+    CheckIns("checkin_distinct", "checkIn from a kiosk over distinct passes", hot=False),
+    CheckIns(
+        "checkin_hot", "checkIn from a kiosk, all on one pass; then zero over-spend", hot=True
+    ),
+    *(
+        NotBuilt(name, title, unavailable_reason=f"not driven yet: needs {reason}")
+        for name, title, reason in [
+            ("events_month", "first page of a month of network events", "calendar (issue 5)"),
+            ("events_month_ics", "a month's network ICS feed", "calendar (issue 5)"),
+            ("sync_ingest", "sync 100k usage records in 10k batches, then rerun", "sync (issue 6)"),
+        ]
+    ),
 ]
 BY_NAME = {scenario.name: scenario for scenario in ALL}
