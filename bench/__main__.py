@@ -28,12 +28,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     run.add_argument("--no-peer", action="store_true")
     run.add_argument("--output", default=None, help="results JSON (default bench/results/)")
     report = commands.add_parser("report", help="Markdown tables for BENCHMARKS.md from a run")
-    report.add_argument("results", help="a bench/results/*.json file")
+    report.add_argument("results", nargs="+", help="bench/results/*.json files")
     args = parser.parse_args(argv)
     if args.command == "report":
         from bench.report import main as report_main
 
-        report_main(args.results)
+        report_main(*args.results)
         return 0
     if args.command == "generate":
         from bench.generate import generate
