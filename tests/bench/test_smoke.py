@@ -64,7 +64,7 @@ def test_generating_twice_gives_the_same_dataset(tmp_path: Path) -> None:
                 ),
             ]
 
-    generate(url, 0.0005, seed=11, log=lambda *_: None)
+    generate(url, 0.0001, seed=11, log=lambda *_: None)
     first = fingerprint()
-    generate(url, 0.0005, seed=11, log=lambda *_: None)
+    generate(url, 0.0001, seed=11, log=lambda *_: None)
     assert fingerprint() == first
