@@ -17,6 +17,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from federation.access import Viewer
 from federation.auth.bearer import BearerAuthenticator, challenge_of
 from federation.auth.routes import routes as auth_routes
+from federation.calendar import routes as calendar_routes
 from federation.db import Database
 from federation.errors import FederationError, Unauthenticated
 from federation.graphql.context import Context
@@ -95,6 +96,7 @@ def create_app(
         *auth_routes,
         *stats_routes.ROUTES,
         *passes_routes.ROUTES,
+        *calendar_routes.ROUTES,
     ]
     app = Starlette(
         routes=routes,

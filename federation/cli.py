@@ -194,7 +194,28 @@ def build_parser() -> argparse.ArgumentParser:
     settle.add_argument("month", help="YYYY-MM")
     settle.add_argument("--csv", action="store_true", help="write the CSV export to stdout")
     settle.set_defaults(run=cmd_settlement)
+    calendar = commands.add_parser("calendar", help="the pooled event calendar").add_subparsers(
+        title="calendar commands", metavar="SUBCOMMAND"
+    )
+    extend = calendar.add_parser(
+        "extend",
+        help="materialise recurring events' occurrences further ahead (run daily)",
+        description="Occurrences exist for a rolling horizon; this rolls it forward to "
+        "--days ahead of today for every recurring event that stops short of it.",
+    )
+    extend.add_argument("--days", type=_days, default=400, help="how far ahead (default: 400)")
+    extend.set_defaults(run=cmd_calendar_extend)
     return parser
+
+
+def _days(value: str) -> int:
+    try:
+        days = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of days: {value!r}") from None
+    if not 1 <= days <= 3660:
+        raise argparse.ArgumentTypeError("between 1 and 3660 days")
+    return days
 
 
 def _day(value: str) -> date:
@@ -544,3 +565,15 @@ def cmd_settlement(args: argparse.Namespace, settings: Settings) -> int:
         return EXIT_OK
 
     return with_database(settings, show)
+
+
+def cmd_calendar_extend(args: argparse.Namespace, settings: Settings) -> int:
+    from federation.calendar.service import extend_horizon
+
+    async def extend(db: Database) -> int:
+        async with db.transaction() as session:
+            moved = await extend_horizon(session, days=args.days)
+        print(f"federation: occurrences materialised {args.days} days ahead ({moved} events)")
+        return EXIT_OK
+
+    return with_database(settings, extend)

@@ -21,14 +21,21 @@ from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
 from federation.auth import schema as auth
+from federation.calendar import schema as calendar
 from federation.directory import schema as directory
 from federation.passes import schema as passes
 from federation.settings import Settings
 from federation.stats import schema as stats
 
 # Each domain brings its own Query (and Mutation) type; the roots are their union.
-QUERIES: tuple[type, ...] = (directory.Query, auth.Query, stats.Query, passes.Query)
-MUTATIONS: tuple[type, ...] = (auth.Mutation, passes.Mutation)
+QUERIES: tuple[type, ...] = (
+    directory.Query,
+    auth.Query,
+    stats.Query,
+    passes.Query,
+    calendar.Query,
+)
+MUTATIONS: tuple[type, ...] = (auth.Mutation, passes.Mutation, calendar.Mutation)
 
 Query = merge_types("Query", QUERIES)
 Mutation = merge_types("Mutation", MUTATIONS) if MUTATIONS else None

@@ -48,6 +48,7 @@ from federation.auth.tokens import (
     scope_string,
     unknown_scopes,
 )
+from federation.calendar import service as calendar
 from federation.directory import service as directory
 from federation.directory.models import Person, Site, Visibility
 from federation.errors import BadUserInput, Conflict, NotFound, Refused, Unauthenticated
@@ -889,6 +890,7 @@ class PersonalData:
 PERSONAL_DATA: tuple[PersonalData, ...] = (
     PersonalData("auth", export_person_data, forget_person),
     PersonalData("passes", passes.export_person_data, passes.forget_person),
+    PersonalData("calendar", calendar.export_person_data, calendar.forget_person),
     PersonalData("directory", directory.export_person_data, directory.forget_person),
 )
 

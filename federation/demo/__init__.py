@@ -7,7 +7,7 @@ when something differs, so a second run changes nothing.
 from __future__ import annotations
 
 from federation.db import Database
-from federation.demo import auth, directory, passes, usage
+from federation.demo import auth, calendar, directory, passes, usage
 
 
 async def load_demo(db: Database) -> int:
@@ -17,4 +17,5 @@ async def load_demo(db: Database) -> int:
         await auth.load(session, site_ids)
         await usage.load(session, site_ids)
         await passes.load(session, site_ids)
+        await calendar.load(session, site_ids)
     return 0

@@ -15,6 +15,7 @@ from federation.directory import loaders as directory_loaders
 from federation.directory.types import Site
 from federation.graphql.context import Info
 from federation.stats import service
+from federation.stats.events import EventCategoryFigures, EventFigures, events_by_category
 from federation.usage import types as _usage_types  # noqa: F401  (registers UseKind)
 from federation.usage.models import UseKind
 from federation.usage.periods import Period
@@ -211,6 +212,12 @@ class NetworkStats:
             capacities=capacity,
             current=Once(current),
         )
+
+    @strawberry.field(description="Events by category: occurrences, registrations, attendance.")
+    async def events(self, info: Info) -> EventFigures:
+        async with info.context.reading() as session:
+            rows = await events_by_category(session, self.request)
+        return EventFigures(by_category=[EventCategoryFigures.from_model(r) for r in rows])
 
     @strawberry.field(description="The selection's figures over the whole range; exact.")
     async def totals(self) -> StatsTotals:

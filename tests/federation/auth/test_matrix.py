@@ -238,6 +238,70 @@ MATRIX |= {
 }
 
 
+def managers_and_coordinators() -> dict[str, str]:
+    """A manager of `here` or a coordinator may; other signed-in people may not."""
+    return people_only(coworker=FORBIDDEN, manager_elsewhere=FORBIDDEN)
+
+
+async def an_event_here(hub: Hub, world: World) -> None:
+    from tests.federation.calendar.support import make_event
+
+    occurrence, _ = await make_event(hub.db, world.here, capacity=10)
+    world.extra["event"] = occurrence
+
+
+def the_event(world: World, kind: str) -> dict[str, Any]:
+    return {"id": world.extra["event"]}
+
+
+async def registered_everyone(hub: Hub, world: World) -> None:
+    from federation.calendar import service
+
+    await an_event_here(hub, world)
+    async with hub.db.transaction() as session:
+        for account in world.accounts.values():
+            await service.register_person(session, account.person_id, int(world.extra["event"]))
+
+
+_NEW_EVENT = (
+    'mutation { createEvent(input: {site: "here", title: "Atelier", category: WORKSHOP, '
+    'startsAt: "2030-01-08T18:00:00+01:00", endsAt: "2030-01-08T20:00:00+01:00"}) { id } }'
+)
+
+MATRIX.update(
+    {
+        "Mutation.createEvent": Case(_NEW_EVENT, managers_and_coordinators()),
+        "Mutation.updateEvent": Case(
+            'mutation($id: ID!) { updateEvent(id: $id, input: {title: "Nouveau"}) { id } }',
+            managers_and_coordinators(),
+            variables=the_event,
+            setup=an_event_here,
+        ),
+        "Mutation.cancelEvent": Case(
+            "mutation($id: ID!) { cancelEvent(id: $id) { id } }",
+            managers_and_coordinators(),
+            variables=the_event,
+            setup=an_event_here,
+        ),
+        "Mutation.registerForEvent": Case(
+            "mutation($id: ID!) { registerForEvent(eventId: $id) { status } }",
+            people_only(),
+            variables=the_event,
+            setup=an_event_here,
+        ),
+        "Mutation.cancelRegistration": Case(
+            "mutation($id: ID!) { cancelRegistration(eventId: $id) { status } }",
+            people_only(),
+            variables=the_event,
+            setup=registered_everyone,
+        ),
+        "Mutation.resetMyCalendarFeed": Case(
+            "mutation { resetMyCalendarFeed { url } }", people_only()
+        ),
+    }
+)
+
+
 def protected_operations() -> set[str]:
     """Every mutation, and every field of every type that carries a permission."""
     schema = build_schema()
