@@ -452,6 +452,58 @@ class CheckIns(Scenario):
         return checks
 
 
+class EventsMonth(Scenario):
+    """The first page of a month of network events (issue 5), and the floor's."""
+
+    filled = False
+
+    def requests(self, context: Context, target: str) -> list[dict[str, Any]] | None:
+        import asyncio
+
+        from bench import events
+
+        if not EventsMonth.filled:
+            asyncio.run(events.fill(context.url))
+            EventsMonth.filled = True
+        start, end = events.MONTH_START.isoformat(), events.MONTH_END.isoformat()
+        if target == "hub":
+            return [
+                gql(
+                    "query($from: DateTime, $to: DateTime) { events(from: $from, to: $to,"
+                    " first: 20) { totalCount nodes { id title startsAt endsAt category"
+                    " site { slug name } } } }",
+                    {"from": start, "to": end},
+                )
+            ]
+        if target == "floor":
+            return [get("/events", {"from": start, "to": end, "first": 20})]
+        return None
+
+
+class EventsFeed(Scenario):
+    """A month's network ICS feed, read to its end (issue 5: < 1 s); one client."""
+
+    def measure(
+        self,
+        context: Context,
+        targets: dict[str, Any],
+        concurrency: list[int],
+        duration: float,
+        load: Load,
+    ) -> list[dict[str, Any]]:
+        import asyncio
+
+        from bench import events
+
+        if not EventsMonth.filled:
+            asyncio.run(events.fill(context.url))
+            EventsMonth.filled = True
+        request = get("/calendar.ics", {"from": "2027-03-01", "to": "2027-04-01"})
+        return Fixed(self.name, self.title, [request]).measure(
+            context, {"hub": targets["hub"]}, [1], duration, load
+        )
+
+
 class NotBuilt(Scenario):
     """A scenario of another issue whose endpoints this suite does not drive yet."""
 
@@ -491,6 +543,18 @@ ALL: list[Scenario] = [
     TokenVerification(
         "token_verification", "{ __typename } with a distinct valid token each request"
     ),
+    EventsMonth(
+        "events_month",
+        "first page (20) of March 2027's network events",
+        needs=("events", "event_occurrences"),
+        unavailable_reason="needs the calendar (issue 5) in the database",
+    ),
+    EventsFeed(
+        "events_month_ics",
+        "March 2027's network ICS feed, read to the end",
+        needs=("events", "event_occurrences"),
+        unavailable_reason="needs the calendar (issue 5) in the database",
+    ),
     CheckIns("checkin_distinct", "checkIn from a kiosk over distinct passes", hot=False),
     CheckIns(
         "checkin_hot", "checkIn from a kiosk, all on one pass; then zero over-spend", hot=True
@@ -498,8 +562,6 @@ ALL: list[Scenario] = [
     *(
         NotBuilt(name, title, unavailable_reason=f"not driven yet: needs {reason}")
         for name, title, reason in [
-            ("events_month", "first page of a month of network events", "calendar (issue 5)"),
-            ("events_month_ics", "a month's network ICS feed", "calendar (issue 5)"),
             ("sync_ingest", "sync 100k usage records in 10k batches, then rerun", "sync (issue 6)"),
         ]
     ),

@@ -178,6 +178,24 @@ NAIVE_SERIES = text(
 )
 
 
+EVENTS_MONTH = text(
+    """
+    SELECT o.event_id, o.recurrence_id, o.starts_at, o.ends_at, e.title, e.category,
+           s.slug, s.name
+    FROM event_occurrences o JOIN events e ON e.id = o.event_id
+    LEFT JOIN sites s ON s.id = e.site_id
+    WHERE o.starts_at >= :start AND o.starts_at < :end AND e.audience = 'PUBLIC'
+    ORDER BY o.starts_at, o.event_id, o.recurrence_id LIMIT :first
+    """
+)
+EVENTS_COUNT = text(
+    """
+    SELECT count(*) FROM event_occurrences o JOIN events e ON e.id = o.event_id
+    WHERE o.starts_at >= :start AND o.starts_at < :end AND e.audience = 'PUBLIC'
+    """
+)
+
+
 def floor_app() -> ASGIApp:
     from datetime import date
 
@@ -296,6 +314,31 @@ def floor_app() -> ASGIApp:
             }
         )
 
+    async def events(request: Request) -> Response:
+        from datetime import datetime
+
+        q = request.query_params
+        params = {
+            "start": datetime.fromisoformat(q["from"]),
+            "end": datetime.fromisoformat(q["to"]),
+            "first": int(q.get("first", 20)),
+        }
+        async with engine.connect() as connection:
+            rows = (await connection.execute(EVENTS_MONTH, params)).all()
+            total = (await connection.execute(EVENTS_COUNT, params)).scalar()
+        nodes = [
+            {
+                "id": f"{row.event_id}:{row.recurrence_id}",
+                "title": row.title,
+                "startsAt": str(row.starts_at),
+                "endsAt": str(row.ends_at),
+                "category": row.category,
+                "site": {"slug": row.slug, "name": row.name},
+            }
+            for row in rows
+        ]
+        return JSONResponse({"totalCount": total, "nodes": nodes})
+
     async def verify(request: Request) -> Response:
         # The floor of token verification: the same ES256 check with joserfc and the key
         # from the database, no GraphQL.
@@ -312,6 +355,7 @@ def floor_app() -> ASGIApp:
         Route("/members", members),
         Route("/stats", stats),
         Route("/verify", verify),
+        Route("/events", events),
     ]
     if postgres:
         routes.append(Route("/naive", naive))
