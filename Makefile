@@ -8,7 +8,7 @@ BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: run test lint pytest schema bench clean
+.PHONY: run test lint pytest schema bench bench-run clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "The hub needs Python 3.11 or newer (found " + sys.version.split()[0] + "); set PYTHON=python3.12 for example.")'
@@ -43,6 +43,20 @@ pytest: $(VENV)/.test-installed
 schema: $(VENV)/.run-installed
 	$(BIN)/python -m federation.schema > schema/schema.graphql
 	$(BIN)/python -m federation.sync.contract > schema/sync-batch.schema.json
+
+# The benchmark suite (BENCHMARKS.md): the national dataset on the local PostgreSQL, then
+# real servers under load. `make bench BENCH_SCALE=0.1` for a shorter one; `make bench-run`
+# measures again without regenerating.
+BENCH_DB    ?= postgresql://postgres@127.0.0.1:5432/federation_bench
+BENCH_SCALE ?= 1
+BENCH_ARGS  ?= --concurrency 1,8,32 --duration 10 --workers 2
+
+bench: $(VENV)/.test-installed
+	$(BIN)/python -m bench generate --scale $(BENCH_SCALE) --db $(BENCH_DB)
+	$(BIN)/python -m bench run --db $(BENCH_DB) $(BENCH_ARGS)
+
+bench-run: $(VENV)/.test-installed
+	$(BIN)/python -m bench run --db $(BENCH_DB) $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis

@@ -1,0 +1,96 @@
+"""Events for the calendar scenarios (issue 5): weekly events over the generated spaces, so
+that March 2027 holds about 60,000 occurrences at scale 1 (scaled with the number of spaces).
+
+Rows follow bench/calendar_month.py (the calendar's own measurement), but on the spaces the
+generator made rather than spaces of its own; each event's VEVENTs are rendered and stored by
+the calendar's own `render_ical`, as every write through the hub does.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import func, insert, select
+
+from federation.db import Database
+
+MONTH_START = datetime(2027, 3, 1, tzinfo=UTC)
+MONTH_END = datetime(2027, 4, 1, tzinfo=UTC)
+OCCURRENCES_AT_1 = 60_000
+SITES_AT_1 = 3_500
+
+
+async def fill(url: str) -> int:
+    """Add the month's events unless the database already has events; their count."""
+    from federation.calendar import service
+    from federation.calendar.models import Category, Event, Occurrence
+    from federation.directory.models import Site
+
+    db = Database(url)
+    try:
+        async with db.transaction() as session:
+            existing = await session.scalar(select(func.count()).select_from(Event)) or 0
+            if existing:
+                return int(existing)
+            site_ids = list(await session.scalars(select(Site.id).order_by(Site.id)))
+            occurrences = max(40, OCCURRENCES_AT_1 * len(site_ids) // SITES_AT_1)
+            now = datetime.now(UTC)
+            categories = list(Category)
+            rows = []
+            for n in range(occurrences // 4):  # weekly: four a month
+                start = MONTH_START + timedelta(hours=8 + n % 11, days=n % 7)
+                rows.append(
+                    {
+                        "uid": f"{uuid.uuid4()}@bench",
+                        "site_id": site_ids[n % len(site_ids)],
+                        "source": "HUB",
+                        "title": f"Atelier {n}",
+                        "description": "Un atelier du réseau.",
+                        "category": categories[n % len(categories)],
+                        "starts_at": start,
+                        "ends_at": start + timedelta(hours=2),
+                        "timezone": "Europe/Paris",
+                        "all_day": False,
+                        "rrule": "FREQ=WEEKLY;COUNT=4",
+                        "exdates": [],
+                        "rdates": [],
+                        "audience": "PUBLIC",
+                        "attendance_mode": "OFFLINE",
+                        "registration_mode": "HUB",
+                        "registration_links": [],
+                        "accessibility": [],
+                        "keywords": [],
+                        "status": "CONFIRMED",
+                        "sequence": 0,
+                        "revised_at": now,
+                        "materialised_until": now + timedelta(days=400),
+                        "search_text": f"atelier {n}",
+                        "created_at": now,
+                        "updated_at": now,
+                        "capacity": 20,
+                    }
+                )
+            for chunk in range(0, len(rows), 5000):
+                await session.execute(insert(Event), rows[chunk : chunk + 5000])
+            ids = list(await session.execute(select(Event.id, Event.starts_at).order_by(Event.id)))
+            occurrence_rows = [
+                {
+                    "event_id": event_id,
+                    "recurrence_id": start + timedelta(weeks=w),
+                    "starts_at": start + timedelta(weeks=w),
+                    "ends_at": start + timedelta(weeks=w, hours=2),
+                    "status": "CONFIRMED",
+                    "capacity": 20,
+                    "confirmed": 0,
+                }
+                for event_id, start in ids
+                for w in range(4)
+            ]
+            for chunk in range(0, len(occurrence_rows), 5000):
+                await session.execute(insert(Occurrence), occurrence_rows[chunk : chunk + 5000])
+            for event in await session.scalars(select(Event)):
+                await service.render_ical(session, event, [])
+            return len(rows)
+    finally:
+        await db.dispose()
