@@ -7,6 +7,8 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
+# Test processes (pytest-xdist); each makes its own PostgreSQL database.
+TEST_WORKERS ?= 2
 
 .PHONY: run test lint pytest schema bench bench-run clean
 
@@ -37,7 +39,7 @@ lint: $(VENV)/.test-installed
 	$(BIN)/lint-imports
 
 pytest: $(VENV)/.test-installed
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 # Write schema/schema.graphql from the code (a test fails when it is stale).
 schema: $(VENV)/.run-installed

@@ -46,7 +46,7 @@ class Mutation:
     )
     async def update_my_profile(self, info: Info, input: UpdateMyProfileInput) -> Person:
         person_id = info.context.viewer.require_person()
-        async with info.context.db.transaction() as session:
+        async with info.context.transaction() as session:
             person = await service.update_my_profile(session, person_id, input.changes())
         return Person.from_model(person)
 
@@ -57,6 +57,6 @@ class Mutation:
     )
     async def delete_my_account(self, info: Info, confirm_email: str) -> bool:
         person_id = info.context.viewer.require_person()
-        async with info.context.db.transaction() as session:
+        async with info.context.transaction() as session:
             await service.delete_my_account(session, person_id, confirm_email=confirm_email)
         return True

@@ -69,7 +69,7 @@ class Mutation:
     )
     async def create_event(self, info: Info, input: CreateEventInput) -> Event:
         data, location_site = input.to_data()
-        async with info.context.db.transaction() as session:
+        async with info.context.transaction() as session:
             row = await service.create_event(
                 session,
                 info.context.viewer,
@@ -85,7 +85,7 @@ class Mutation:
     )
     async def update_event(self, info: Info, id: strawberry.ID, input: UpdateEventInput) -> Event:
         changes, location_site = input.changes()
-        async with info.context.db.transaction() as session:
+        async with info.context.transaction() as session:
             row = await service.update_event(
                 session, info.context.viewer, str(id), changes, location_site=location_site
             )
@@ -98,7 +98,7 @@ class Mutation:
     async def cancel_event(
         self, info: Info, id: strawberry.ID, only_this_occurrence: bool = False
     ) -> Event:
-        async with info.context.db.transaction() as session:
+        async with info.context.transaction() as session:
             row = await service.cancel_event(
                 session, info.context.viewer, str(id), only_this_occurrence=only_this_occurrence
             )
@@ -110,7 +110,7 @@ class Mutation:
         extensions=[allow(SignedIn(scope="events"))],
     )
     async def register_for_event(self, info: Info, event_id: strawberry.ID) -> Registration:
-        async with info.context.db.transaction() as session:
+        async with info.context.transaction() as session:
             registration, occurrence, event = await service.register_for_event(
                 session, info.context.viewer, str(event_id)
             )
@@ -121,7 +121,7 @@ class Mutation:
         extensions=[allow(SignedIn(scope="events"))],
     )
     async def cancel_registration(self, info: Info, event_id: strawberry.ID) -> Registration:
-        async with info.context.db.transaction() as session:
+        async with info.context.transaction() as session:
             registration, occurrence, event = await service.cancel_registration(
                 session, info.context.viewer, str(event_id)
             )
@@ -134,7 +134,7 @@ class Mutation:
     )
     async def reset_my_calendar_feed(self, info: Info) -> CalendarFeed:
         person_id = info.context.viewer.require_person()
-        async with info.context.db.transaction() as session:
+        async with info.context.transaction() as session:
             token = await service.reset_feed_token(session, person_id)
         base = info.context.settings.base_url.rstrip("/")
         return CalendarFeed(url=f"{base}/calendar/feeds/{token}.ics")

@@ -47,6 +47,18 @@ class Context:
                 self._session = self.db.read_session()
             yield self._session
 
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[AsyncSession]:
+        """A mutation's write transaction, after handing back the read connection.
+
+        A request that read first (a permission check, a loader) would otherwise hold one
+        pooled connection while waiting for a second: under load every request does that
+        and the pool runs dry, so all of them wait until they time out.
+        """
+        await self.close()
+        async with self.db.transaction() as session:
+            yield session
+
     def loader(self, load: BatchLoad[K, V]) -> DataLoader[K, V]:
         """The request's DataLoader for a domain's batch function (created on first use)."""
         found = self._loaders.get(load)
@@ -60,9 +72,10 @@ class Context:
         return cast("DataLoader[K, V]", found)
 
     async def close(self) -> None:
-        if self._session is not None:
-            await self._session.close()
-            self._session = None
+        async with self._lock:
+            if self._session is not None:
+                await self._session.close()
+                self._session = None
 
 
 Info = StrawberryInfo[Context, None]

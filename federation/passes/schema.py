@@ -102,7 +102,7 @@ class Mutation:
         extensions=[allow(SignedIn())],
     )
     async def issue_pass(self, info: Info, input: IssuePassInput) -> Pass:
-        async with info.context.db.transaction() as session:
+        async with info.context.transaction() as session:
             row = await service.issue_pass(
                 session,
                 info.context.viewer,
@@ -117,7 +117,7 @@ class Mutation:
         extensions=[allow(SignedIn())],
     )
     async def revoke_pass(self, info: Info, id: uuid.UUID) -> Pass:
-        async with info.context.db.transaction() as session:
+        async with info.context.transaction() as session:
             row = await service.revoke_pass(session, info.context.viewer, id)
         return Pass.from_model(row)
 
@@ -146,6 +146,6 @@ class Mutation:
             pass_token=input.pass_token,
             pass_id=input.pass_id,
         )
-        async with info.context.db.transaction() as session:
+        async with info.context.transaction() as session:
             outcome = await service.check_in(session, info.context.keys, request)
         return CheckInResult.of(outcome)
