@@ -10,15 +10,25 @@ import strawberry
 from federation.directory.loaders import sites_by_slug
 from federation.errors import BadUserInput, NotFound
 from federation.graphql.context import Info
-from federation.graphql.permissions import Authenticated, ManagesSite, SignedIn, allow
+from federation.graphql.permissions import (
+    Authenticated,
+    Coordinator,
+    ManagesSite,
+    SignedIn,
+    allow,
+)
 from federation.passes import service
 from federation.passes.types import (
     CheckInInput,
     CheckInResult,
+    CreatePassProductInput,
+    CreateProgrammeInput,
     IssuePassInput,
     Pass,
+    PassAcceptance,
     PassCheckIn,
     PassProduct,
+    Programme,
     Settlement,
 )
 
@@ -37,11 +47,38 @@ async def _site_of_check_in(source: Any, info: Info, args: dict[str, Any]) -> in
     return await _site_id(info, given.site) if isinstance(given, CheckInInput) else None
 
 
-def _product_id(value: str) -> int:
+def _product_id(value: str, argument: str = "productId") -> int:
     try:
         return int(value)
     except ValueError:
-        raise NotFound("no such pass product", argument="productId") from None
+        raise NotFound("no such pass product", argument=argument) from None
+
+
+def _programme_id(value: str | None) -> int | None:
+    try:
+        return int(value) if value is not None else None
+    except ValueError:
+        raise NotFound("no such programme", argument="programmeId") from None
+
+
+async def _product_data(info: Info, given: CreatePassProductInput) -> service.ProductData:
+    issuer = None
+    if given.issuer is not None:
+        issuer = await _site_id(info, given.issuer)
+        if issuer is None:
+            raise NotFound("no such space", argument="issuer")
+    return service.ProductData(
+        name=given.name,
+        kind=given.kind,
+        credits=given.credits,
+        unit=given.unit,
+        validity_days=given.validity_days,
+        tiers=[service.TierLine(t.name, t.price_cents) for t in given.price_tiers],
+        issuer_site_id=issuer,
+        programme_id=_programme_id(given.programme_id),
+        network_share_bp=round(given.network_share_percent * 100),
+        visit_value_cents=given.visit_value_cents,
+    )
 
 
 @strawberry.type
@@ -110,6 +147,69 @@ class Mutation:
                 holder_id=input.holder_id,
                 tier=input.tier,
             )
+        return Pass.from_model(row)
+
+    @strawberry.mutation(
+        description="Define a pass product: a manager of the selling space (or a coordinator); "
+        "FUNDED products, paid by a programme, by a coordinator.",
+        extensions=[allow(SignedIn())],
+    )
+    async def create_pass_product(self, info: Info, input: CreatePassProductInput) -> PassProduct:
+        data = await _product_data(info, input)
+        async with info.context.transaction() as session:
+            row = await service.define_product(session, info.context.viewer, data)
+        return PassProduct.from_model(row)
+
+    @strawberry.mutation(
+        description="Start a funded programme (coordinators).",
+        extensions=[allow(Coordinator())],
+    )
+    async def create_programme(self, info: Info, input: CreateProgrammeInput) -> Programme:
+        data = service.ProgrammeData(
+            slug=input.slug or "",
+            name=input.name,
+            funders=input.funders,
+            coverage_percent=input.coverage_percent,
+            budget_cents=input.budget_cents,
+            places=input.places,
+            eligibility=input.eligibility,
+            starts_on=input.starts_on,
+            ends_on=input.ends_on,
+            site_slugs=input.sites,
+        )
+        async with info.context.transaction() as session:
+            row = await service.create_programme(session, data)
+        return Programme.from_model(row)
+
+    @strawberry.mutation(
+        description="Whether a space takes network passes (`accepting`), and if so only of "
+        "these products (`productIds`; null or empty: every product). Its managers.",
+        extensions=[allow(ManagesSite(_site_of_slug_arg, coordinators=False))],
+    )
+    async def set_accepted_pass_products(
+        self,
+        info: Info,
+        site: str,
+        accepting: bool,
+        product_ids: list[strawberry.ID] | None = None,
+    ) -> PassAcceptance:
+        site_id = await _site_id(info, site)
+        assert site_id is not None  # the permission found it
+        ids = [_product_id(i, "productIds") for i in product_ids or ()]
+        async with info.context.transaction() as session:
+            acceptance = await service.set_accepted_products(
+                session, site_id, accepting=accepting, product_ids=ids
+            )
+        return PassAcceptance.of(acceptance)
+
+    @strawberry.mutation(
+        description="A new QR code for a pass (the holder, or a manager of the selling "
+        "space): older codes give INVALID_PASS_TOKEN.",
+        extensions=[allow(SignedIn())],
+    )
+    async def reissue_pass_code(self, info: Info, id: uuid.UUID) -> Pass:
+        async with info.context.transaction() as session:
+            row = await service.reissue_pass_code(session, info.context.viewer, id)
         return Pass.from_model(row)
 
     @strawberry.mutation(

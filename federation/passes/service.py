@@ -18,13 +18,23 @@ from typing import Any
 
 from sqlalchemy import delete, exists, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from federation.access import Viewer
 from federation.directory.models import Person, Site
-from federation.errors import BadUserInput, Forbidden, NotFound, Refused, Unauthenticated
+from federation.directory.service import require_site_ids
+from federation.errors import (
+    BadUserInput,
+    Conflict,
+    Forbidden,
+    NotFound,
+    Refused,
+    Unauthenticated,
+)
 from federation.keys.service import InvalidToken, KeyRing
 from federation.kit.clock import PARIS, utcnow
+from federation.kit.text import fold
 from federation.passes import settlement
 from federation.passes.models import (
     CheckIn,
@@ -88,6 +98,7 @@ class ProgrammeData:
     starts_on: date
     ends_on: date
     site_ids: Sequence[int] = ()
+    site_slugs: Sequence[str] = ()  # participating spaces named by slug (looked up)
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,15 +115,47 @@ class ProductData:
     visit_value_cents: int | None = None
 
 
+_SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+
+
+def slug_of(name: str) -> str:
+    """'Lille Création 2026' -> 'lille-creation-2026'."""
+    return "-".join(re.findall(r"[a-z0-9]+", fold(name)))[:64].strip("-")
+
+
+def _check_name(name: str, *, argument: str = "name") -> str:
+    name = name.strip()
+    if not 1 <= len(name) <= 200:
+        raise BadUserInput("a name has 1-200 characters", argument=argument)
+    return name
+
+
 async def create_programme(session: AsyncSession, data: ProgrammeData) -> Programme:
+    """A funded programme, with the spaces where its passes work (by id or by slug)."""
+    name = _check_name(data.name)
+    slug = data.slug.strip() or slug_of(name)
+    if not (2 <= len(slug) <= 64 and _SLUG.match(slug)):
+        raise BadUserInput(
+            f"a programme's slug is 2-64 lowercase letters, digits and dashes (got {slug!r})",
+            argument="slug",
+        )
     if data.budget_cents < 0 or not 0 <= data.coverage_percent <= 100:
         raise BadUserInput("a programme needs a budget ≥ 0 and a coverage of 0-100 %")
+    if data.places is not None and data.places < 1:
+        raise BadUserInput("a programme has at least one place (or no limit)", argument="places")
     if data.ends_on < data.starts_on:
         raise BadUserInput("a programme ends after it starts", argument="endsOn")
+    funders = [funder.strip() for funder in data.funders]
+    if not all(1 <= len(funder) <= 200 for funder in funders):
+        raise BadUserInput("a funder's name has 1-200 characters", argument="funders")
+    if await session.scalar(select(Programme.id).where(Programme.slug == slug)) is not None:
+        raise Conflict(f"a programme with the slug {slug!r} already exists", argument="slug")
+    site_ids = set(data.site_ids)
+    site_ids.update((await require_site_ids(session, data.site_slugs)).values())
     programme = Programme(
-        slug=data.slug,
-        name=data.name,
-        funders=list(data.funders),
+        slug=slug,
+        name=name,
+        funders=funders,
         coverage_percent=data.coverage_percent,
         budget_cents=data.budget_cents,
         places=data.places,
@@ -121,28 +164,48 @@ async def create_programme(session: AsyncSession, data: ProgrammeData) -> Progra
         ends_on=data.ends_on,
     )
     session.add(programme)
-    await session.flush()
-    for site_id in data.site_ids:
+    await _flush_unique(session, f"a programme with the slug {slug!r} already exists")
+    for site_id in sorted(site_ids):
         session.add(ProgrammeSite(programme_id=programme.id, site_id=site_id))
     await session.flush()
     return programme
 
 
+async def _flush_unique(session: AsyncSession, message: str) -> None:
+    """Flush; a unique constraint taken meanwhile by a concurrent writer is a CONFLICT."""
+    try:
+        await session.flush()
+    except IntegrityError:
+        raise Conflict(message) from None
+
+
 async def create_product(session: AsyncSession, data: ProductData) -> Product:
+    name = _check_name(data.name)
     if data.credits <= 0:
         raise BadUserInput("a product has at least one credit", argument="credits")
     if data.validity_days <= 0:
         raise BadUserInput("a product is valid at least one day", argument="validityDays")
     if not data.tiers or any(t.price_cents < 0 for t in data.tiers):
         raise BadUserInput("a product needs price tiers of 0 cents or more", argument="tiers")
+    tier_names = [t.name.strip() for t in data.tiers]
+    if not all(1 <= len(n) <= 40 for n in tier_names) or len(set(tier_names)) < len(tier_names):
+        raise BadUserInput("price tiers have distinct names of 1-40 characters", argument="tiers")
     if not 0 <= data.network_share_bp <= settlement.BASIS_POINTS:
         raise BadUserInput("the network share is 0-100 %", argument="networkShare")
     if (data.kind is ProductKind.FUNDED) != (data.programme_id is not None):
         raise BadUserInput("a FUNDED product, and only one, names its programme")
+    if data.kind is not ProductKind.FUNDED and data.issuer_site_id is None:
+        raise BadUserInput("a sold product names its selling space", argument="issuer")
     if data.kind is ProductKind.MEMBERSHIP and data.visit_value_cents is None:
         raise BadUserInput("a membership says what a visit day earns its host")
+    if data.visit_value_cents is not None and data.visit_value_cents < 0:
+        raise BadUserInput("a visit earns 0 cents or more", argument="visitValueCents")
+    if data.programme_id is not None and await session.get(Programme, data.programme_id) is None:
+        raise NotFound("no such programme", argument="programmeId")
+    if await session.scalar(select(Product.id).where(Product.name == name)) is not None:
+        raise Conflict(f"a pass product named {name!r} already exists", argument="name")
     product = Product(
-        name=data.name,
+        name=name,
         kind=data.kind,
         credits=data.credits,
         unit=data.unit,
@@ -153,18 +216,29 @@ async def create_product(session: AsyncSession, data: ProductData) -> Product:
         visit_value_cents=data.visit_value_cents,
     )
     session.add(product)
-    await session.flush()
-    for position, tier in enumerate(data.tiers):
+    await _flush_unique(session, f"a pass product named {name!r} already exists")
+    for position, (tier, tier_name) in enumerate(zip(data.tiers, tier_names, strict=True)):
         session.add(
             PriceTier(
                 product_id=product.id,
-                name=tier.name,
+                name=tier_name,
                 position=position,
                 price_cents=tier.price_cents,
             )
         )
     await session.flush()
     return product
+
+
+async def define_product(session: AsyncSession, viewer: Viewer, data: ProductData) -> Product:
+    """A new product: a manager of the selling space (or a coordinator) defines what it
+    sells; a FUNDED product, paid by a programme, is a coordinator's."""
+    if data.kind is ProductKind.FUNDED or data.issuer_site_id is None:
+        if not viewer.is_coordinator:
+            raise Forbidden("network-wide and funded products are defined by coordinators")
+    elif not (viewer.is_coordinator or viewer.manages(data.issuer_site_id)):
+        raise Forbidden("only the selling space's managers define its products")
+    return await create_product(session, data)
 
 
 async def limit_site_to_products(
@@ -175,6 +249,42 @@ async def limit_site_to_products(
     for product_id in product_ids:
         session.add(SiteProductLimit(site_id=site_id, product_id=product_id))
     await session.flush()
+
+
+@dataclass(frozen=True, slots=True)
+class Acceptance:
+    site_id: int
+    accepting: bool
+    products: Sequence[Product]  # empty: every product (when accepting)
+
+
+async def set_accepted_products(
+    session: AsyncSession,
+    site_id: int,
+    *,
+    accepting: bool,
+    product_ids: Sequence[int] | None,
+) -> Acceptance:
+    """Whether the space takes network passes, and if so of which products (None or none
+    listed: all). A space always takes the passes it sells itself."""
+    wanted = sorted(set(product_ids or ()))
+    products = (
+        (await session.scalars(select(Product).where(Product.id.in_(wanted)))).all()
+        if wanted
+        else []
+    )
+    if len(products) != len(wanted):
+        missing = sorted(set(wanted) - {p.id for p in products})
+        raise NotFound(f"no such pass product {missing[0]}", argument="productIds")
+    # The flag lives on the space's row, but only passes read it: the pass rules own it.
+    await session.execute(
+        update(Site)
+        .where(Site.id == site_id)
+        .values(accepts_network_passes=accepting)
+        .execution_options(synchronize_session=False)
+    )
+    await limit_site_to_products(session, site_id, wanted)
+    return Acceptance(site_id, accepting, sorted(products, key=lambda p: (p.name, p.id)))
 
 
 async def list_products(session: AsyncSession) -> Sequence[Product]:
@@ -274,6 +384,23 @@ async def revoke_pass(
         found.revoked_at = now or utcnow()
         found.version += 1
         await session.flush()
+    return found
+
+
+async def reissue_pass_code(session: AsyncSession, viewer: Viewer, pass_id: uuid.UUID) -> Pass:
+    """A new QR code for a pass (a lost or copied one): the holder or a manager of the
+    selling space; the version goes up, so older codes give INVALID_PASS_TOKEN."""
+    found = await session.get(Pass, pass_id, with_for_update=True)
+    if found is None:
+        raise NotFound("no such pass", argument="id")
+    holder = found.holder_id is not None and found.holder_id == viewer.person_id
+    seller = found.sold_by_site_id is not None and viewer.manages(found.sold_by_site_id)
+    if not (holder or seller):
+        raise Forbidden("only the holder or the selling space's managers reissue a pass's code")
+    if found.revoked_at is not None:
+        raise Refused(PASS_REVOKED, MESSAGES[PASS_REVOKED])
+    found.version += 1
+    await session.flush()
     return found
 
 

@@ -323,3 +323,74 @@ class Settlement:
             lines=[SettlementLine.of(line) for line in statement.lines],
             transfers=[SettlementLine.of(line) for line in statement.transfers],
         )
+
+
+@strawberry.input(description="A price tier of a new product.")
+class PriceTierInput:
+    name: str
+    price_cents: int
+
+
+@strawberry.input(
+    description="A new pass product. CARNET and MEMBERSHIP name their selling space "
+    "(`issuer`); FUNDED names its programme and is a coordinator's."
+)
+class CreatePassProductInput:
+    name: str
+    kind: models.ProductKind
+    credits: int = strawberry.field(
+        description="Credits of a pass (> 0); for a MEMBERSHIP, visit days a month at each "
+        "other space."
+    )
+    unit: models.CreditUnit
+    validity_days: int
+    price_tiers: list[PriceTierInput] = strawberry.field(
+        description="Solidarity tiers, in the order shown (e.g. solidaire, standard, soutien)."
+    )
+    issuer: str | None = strawberry.field(default=None, description="The selling space's slug.")
+    programme_id: strawberry.ID | None = None
+    network_share_percent: float = strawberry.field(
+        default=5.0, description="What the network keeps of each redemption, 0-100 %."
+    )
+    visit_value_cents: int | None = strawberry.field(
+        default=None, description="MEMBERSHIP: what a host earns for one visit day."
+    )
+
+
+@strawberry.input(description="A new funded programme.")
+class CreateProgrammeInput:
+    name: str
+    funders: list[str]
+    coverage_percent: int = strawberry.field(description="Share of a pass's price it pays.")
+    budget_cents: int = strawberry.field(description="Budget cap, in cents excluding VAT.")
+    starts_on: date
+    ends_on: date
+    places: int | None = strawberry.field(default=None, description="Null: no limit.")
+    eligibility: str = ""
+    sites: list[str] = strawberry.field(
+        default_factory=list, description="Slugs of the participating spaces."
+    )
+    slug: str | None = strawberry.field(default=None, description="Default: from the name.")
+
+
+@strawberry.type(description="Which network passes a space takes.")
+class PassAcceptance:
+    accepting: bool = strawberry.field(description="False: it declines network passes.")
+    site_id: strawberry.Private[int]
+    product_rows: strawberry.Private[list[models.Product]]
+
+    @strawberry.field
+    async def site(self, info: Info) -> Site | None:
+        return await load_site(info, self.site_id)
+
+    @strawberry.field(description="The only products it takes; empty: every product.")
+    def products(self) -> list[PassProduct]:
+        return [PassProduct.from_model(row) for row in self.product_rows]
+
+    @classmethod
+    def of(cls, acceptance: service.Acceptance) -> PassAcceptance:
+        return cls(
+            accepting=acceptance.accepting,
+            site_id=acceptance.site_id,
+            product_rows=list(acceptance.products),
+        )

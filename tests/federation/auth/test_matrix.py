@@ -202,6 +202,34 @@ def _pass_id(world: World, kind: str) -> dict[str, Any]:
     return {"id": world.extra["pass_id"]}
 
 
+def _new_product(world: World, kind: str) -> dict[str, Any]:
+    return {
+        "input": {
+            "name": f"Carnet {kind}",
+            "kind": "CARNET",
+            "credits": 10,
+            "unit": "DAY",
+            "validityDays": 365,
+            "priceTiers": [{"name": "standard", "priceCents": 15000}],
+            "issuer": "here",
+        }
+    }
+
+
+def _new_programme(world: World, kind: str) -> dict[str, Any]:
+    return {
+        "input": {
+            "name": f"Programme {kind}",
+            "funders": ["Région"],
+            "coveragePercent": 100,
+            "budgetCents": 100_000,
+            "startsOn": "2026-01-01",
+            "endsOn": "2026-06-30",
+            "sites": ["here"],
+        }
+    }
+
+
 MANAGERS_HERE = {
     "anonymous": UNAUTHENTICATED,
     "coworker": FORBIDDEN,
@@ -237,6 +265,26 @@ MATRIX |= {
     "Mutation.revokePass": Case(
         "mutation($id: UUID!) { revokePass(id: $id) { id } }",
         MANAGERS_HERE,
+        variables=_pass_id,
+        setup=_pass_world,
+    ),
+    "Mutation.createPassProduct": Case(
+        "mutation($input: CreatePassProductInput!) { createPassProduct(input: $input) { id } }",
+        MANAGERS_HERE,
+        variables=_new_product,
+    ),
+    "Mutation.createProgramme": Case(
+        "mutation($input: CreateProgrammeInput!) { createProgramme(input: $input) { id } }",
+        {**dict.fromkeys(KINDS, FORBIDDEN), "anonymous": UNAUTHENTICATED, "coordinator": OK},
+        variables=_new_programme,
+    ),
+    "Mutation.setAcceptedPassProducts": Case(
+        'mutation { setAcceptedPassProducts(site: "here", accepting: true) { accepting } }',
+        {**MANAGERS_HERE, "coordinator": FORBIDDEN},
+    ),
+    "Mutation.reissuePassCode": Case(
+        "mutation($id: UUID!) { reissuePassCode(id: $id) { id } }",
+        {**MANAGERS_HERE, "coworker": OK, "coordinator": FORBIDDEN},
         variables=_pass_id,
         setup=_pass_world,
     ),
