@@ -11,6 +11,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import func, inspect, select, text
@@ -21,14 +22,26 @@ from federation.auth.tokens import Subject, access_token_claims
 from federation.db import Database
 from federation.directory.models import Person, Site
 from federation.keys.service import KeyRing, ensure_signing_key
+from federation.kit.text import fold
 from federation.usage.models import Use
 
 Load = Callable[[dict[str, Any]], dict[str, Any]]
 
-# Lyon: a big city of the generated network, with spaces in every scale's sample.
-NEAR = {"lat": 45.7640, "lon": 4.8357, "radiusKm": 30.0}
-AMENITY = "MEETING_ROOM"
-SKILL = "Python"
+# Real visitors do not all ask the same thing: the read scenarios cycle through these small
+# sets (the same for the hub, the floor and the peer), so a response cache is measured on
+# several distinct answers rather than on one. Cities are the generator's biggest.
+NEAR_CITIES = [
+    {"lat": 45.7640, "lon": 4.8357, "radiusKm": 30.0},  # Lyon
+    {"lat": 48.8589, "lon": 2.3800, "radiusKm": 30.0},  # Paris
+    {"lat": 45.1885, "lon": 5.7245, "radiusKm": 30.0},  # Grenoble
+    {"lat": 48.1173, "lon": -1.6778, "radiusKm": 30.0},  # Rennes
+    {"lat": 48.5734, "lon": 7.7521, "radiusKm": 30.0},  # Strasbourg
+    {"lat": 47.3220, "lon": 5.0415, "radiusKm": 30.0},  # Dijon
+]
+AMENITIES = ["MEETING_ROOM", "KITCHEN", "PRINTER"]
+SKILLS = ["Python", "Facilitation", "Rédaction", "ESS", "Illustration", "SQL", "Canva", "RGPD"]
+# The events month's first page seen from each of the month's first days.
+EVENT_WINDOW_STARTS = 10
 YEAR = 2025
 DISTINCT_TOKENS = 40_000
 
@@ -242,25 +255,28 @@ SITE_FIELDS = "slug name city coordinates { lat lon } desks amenities"
 
 class DirectoryNear(Scenario):
     def requests(self, context: Context, target: str) -> list[dict[str, Any]] | None:
+        asked = [(near, amenity) for near in NEAR_CITIES for amenity in AMENITIES]
         if target == "hub":
             return [
                 gql(
                     "query($near: NearInput!, $amenity: Amenity) { sites(near: $near, "
                     "amenity: $amenity, first: 20) { totalCount nodes { " + SITE_FIELDS + " } } }",
-                    {"near": NEAR, "amenity": AMENITY},
+                    {"near": near, "amenity": amenity},
                 )
+                for near, amenity in asked
             ]
         if target == "floor":
             return [
                 get(
                     "/sites",
                     {
-                        "lat": NEAR["lat"],
-                        "lon": NEAR["lon"],
-                        "radius": NEAR["radiusKm"],
-                        "amenity": AMENITY,
+                        "lat": near["lat"],
+                        "lon": near["lon"],
+                        "radius": near["radiusKm"],
+                        "amenity": amenity,
                     },
                 )
+                for near, amenity in asked
             ]
         if target == "peer":
             # PostGraphile has no distance ordering without a custom function: the nearest
@@ -284,11 +300,12 @@ class PeopleBySkill(Scenario):
                 gql(
                     "query($skill: String) { members(skill: $skill, first: 20) { totalCount nodes {"
                     " id displayName profession skills homeSite { slug name } } } }",
-                    {"skill": SKILL},
+                    {"skill": skill},
                 )
+                for skill in SKILLS
             ]
         if target == "floor":
-            return [get("/members", {"skill": SKILL.lower(), "first": 20})]
+            return [get("/members", {"skill": fold(skill), "first": 20}) for skill in SKILLS]
         if target == "peer":
             return [
                 gql(
@@ -465,18 +482,25 @@ class EventsMonth(Scenario):
         if not EventsMonth.filled:
             asyncio.run(events.fill(context.url))
             EventsMonth.filled = True
-        start, end = events.MONTH_START.isoformat(), events.MONTH_END.isoformat()
+        windows = [
+            (events.MONTH_START + timedelta(days=day), events.MONTH_END + timedelta(days=day))
+            for day in range(EVENT_WINDOW_STARTS)
+        ]
         if target == "hub":
             return [
                 gql(
                     "query($from: DateTime, $to: DateTime) { events(from: $from, to: $to,"
                     " first: 20) { totalCount nodes { id title startsAt endsAt category"
                     " site { slug name } } } }",
-                    {"from": start, "to": end},
+                    {"from": start.isoformat(), "to": end.isoformat()},
                 )
+                for start, end in windows
             ]
         if target == "floor":
-            return [get("/events", {"from": start, "to": end, "first": 20})]
+            return [
+                get("/events", {"from": start.isoformat(), "to": end.isoformat(), "first": 20})
+                for start, end in windows
+            ]
         return None
 
 

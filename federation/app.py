@@ -20,6 +20,7 @@ from federation.auth.routes import routes as auth_routes
 from federation.calendar import routes as calendar_routes
 from federation.db import Database
 from federation.errors import FederationError, Unauthenticated
+from federation.graphql.cache import ResponseCache
 from federation.graphql.context import Context
 from federation.graphql.view import HubGraphQL
 from federation.keys.service import KeyRing
@@ -61,6 +62,11 @@ def create_app(
     view = HubGraphQL(build_schema(settings), graphql_ide="graphiql" if settings.graphiql else None)
     keys = KeyRing(db)
     who = authenticate or BearerAuthenticator(keys, settings.base_url)
+    cache = (
+        ResponseCache(size=settings.response_cache_size, ttl=settings.response_cache_ttl)
+        if settings.response_cache
+        else None
+    )
 
     async def graphql(request: Request) -> Response:
         try:
@@ -71,7 +77,11 @@ def create_app(
             return JSONResponse(body, 401, headers={"WWW-Authenticate": challenge_of(error)})
         context = Context(request=request, db=db, settings=settings, viewer=viewer, keys=keys)
         try:
-            return await view.run(request, context=context)
+            if cache is None:
+                return await view.run(request, context=context)
+            return await cache.respond(
+                request, viewer, context.reading, lambda: view.run(request, context=context)
+            )
         except GraphQLHTTPException as error:
             return _json_error(error.status_code, error.reason)
         finally:
@@ -113,6 +123,7 @@ def create_app(
     app.state.db = db
     app.state.authenticate = who
     app.state.keys = keys
+    app.state.response_cache = cache
     app.add_middleware(SecurityHeaders)
     return app
 

@@ -37,6 +37,10 @@ class Settings:
     max_tokens: int = 4000
     max_page_size: int = DEFAULT_MAX_PAGE_SIZE
     parser_cache_size: int = 512
+    # Anonymous query answers kept in memory per process (federation.graphql.cache).
+    response_cache: bool = True
+    response_cache_size: int = 1024
+    response_cache_ttl: int = 30
     # Plain http for the OAuth server is only for loopback and tests (RFC 9700 §2.6).
     allow_insecure_http: bool = False
     sql_echo: bool = False
@@ -58,6 +62,9 @@ class Settings:
             max_page_size=_int(env, "FEDERATION_MAX_PAGE_SIZE", DEFAULT_MAX_PAGE_SIZE),
             allow_insecure_http=_flag(env, "FEDERATION_ALLOW_INSECURE_HTTP", default=loopback),
             sql_echo=_flag(env, "FEDERATION_SQL_ECHO", default=False),
+            response_cache=_flag(env, "FEDERATION_RESPONSE_CACHE", default=True),
+            response_cache_size=_int(env, "FEDERATION_RESPONSE_CACHE_SIZE", 1024),
+            response_cache_ttl=_int(env, "FEDERATION_RESPONSE_CACHE_TTL", 30),
         )
 
 
