@@ -12,6 +12,8 @@ hand-written SQL through the same async engine and driver, `JSONResponse`. Same 
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import contextvars
 import math
 import os
@@ -196,6 +198,50 @@ EVENTS_COUNT = text(
 )
 
 
+# The floor of a check-in (issue 4): the same rows as the hub's, in hand-written SQL, in one
+# transaction: the key claimed, the conditional debit (the invariant), the answer recorded,
+# the use and its usage rollups (written by the usage domain's own `apply_deltas`, as the
+# hub does at commit). What it leaves out: GraphQL, the ORM, the kiosk's permission (the
+# hub's bearer check is cached per token) and the refusal rules other than credits.
+CHECKIN_SITE = text("SELECT id FROM sites WHERE slug = :slug")
+CHECKIN_CLAIM = text(
+    """
+    INSERT INTO pass_check_ins (site_id, idempotency_key, source, kind, at, day, ok, code,
+        message, units, debited, over_use, host_cents, share_cents, created_at)
+    VALUES (:site, :key, 'ONLINE', :kind, :now, :day, false, 'PENDING', '', 0, 0, false, 0, 0,
+        :now)
+    ON CONFLICT (site_id, idempotency_key) DO NOTHING
+    RETURNING id
+    """
+)
+CHECKIN_REPLAY = text(
+    "SELECT ok, code, remaining_after FROM pass_check_ins"
+    " WHERE site_id = :site AND idempotency_key = :key"
+)
+CHECKIN_DEBIT = text(
+    """
+    UPDATE passes SET remaining = remaining - :units
+    WHERE id = :pass AND remaining >= :units AND revoked_at IS NULL
+      AND valid_from <= :now AND valid_until > :now
+    RETURNING remaining, holder_id,
+        (SELECT home_site_id FROM people WHERE people.id = passes.holder_id) AS home_site_id
+    """
+)
+CHECKIN_ANSWER = text(
+    """
+    UPDATE pass_check_ins SET pass_id = :pass, ok = :ok, code = :code, message = :message,
+        units = :units, debited = :debited, remaining_after = :remaining
+    WHERE id = :id
+    """
+)
+CHECKIN_USE = text(
+    """
+    INSERT INTO uses (site_id, day, kind, units, subject, home_site_id, source, created_at)
+    VALUES (:site, :day, 'OPEN_SPACE', :units, :subject, :home, 'CHECK_IN', :now)
+    """
+)
+
+
 def floor_app() -> ASGIApp:
     from datetime import date
 
@@ -346,11 +392,100 @@ def floor_app() -> ASGIApp:
         claims = await keys.verify(header.removeprefix("Bearer "), typ="at+jwt")
         return JSONResponse({"sub": claims["sub"]})
 
+    # SQLite has one writer at a time: its check-ins take turns rather than fail as busy.
+    one_writer: Any = contextlib.nullcontext() if postgres else asyncio.Lock()
+
+    async def check_in(request: Request) -> Response:
+        import uuid
+        from datetime import UTC, datetime
+
+        from sqlalchemy.orm import Session
+
+        from federation.kit.clock import PARIS
+        from federation.usage.models import UseKind
+        from federation.usage.rollups import Deltas, UseFact
+        from federation.usage.service import apply_deltas
+
+        given = (await request.json())["input"]
+        now = datetime.now(UTC)
+        day = now.astimezone(PARIS).date()
+        # SQLite (the smoke test) stores UUIDs as hex and times as naive UTC text.
+        stamp: Any = now if postgres else now.replace(tzinfo=None).isoformat(" ")
+        units = 2 if given["kind"] == "DAY" else 1  # a day carnet: 1 credit; a use: 2 halves
+        credits = 1
+        pass_id: Any = uuid.UUID(given["passId"])
+        pass_id = pass_id if postgres else pass_id.hex
+        async with one_writer, engine.begin() as connection:
+            site = (await connection.execute(CHECKIN_SITE, {"slug": given["site"]})).scalar()
+            if site is None:
+                return JSONResponse({"error": "NOT_FOUND"}, 404)
+            key = {"site": site, "key": given["idempotencyKey"]}
+            claimed = (
+                await connection.execute(
+                    CHECKIN_CLAIM, {**key, "kind": given["kind"], "now": stamp, "day": day}
+                )
+            ).scalar()
+            if claimed is None:
+                ok, code, remaining = (await connection.execute(CHECKIN_REPLAY, key)).one()
+            else:
+                debit = (
+                    await connection.execute(
+                        CHECKIN_DEBIT, {"pass": pass_id, "units": credits, "now": stamp}
+                    )
+                ).one_or_none()
+                ok = debit is not None
+                code = None if ok else "PASS_EXHAUSTED"
+                remaining = debit.remaining if debit is not None else None
+                await connection.execute(
+                    CHECKIN_ANSWER,
+                    {
+                        "id": claimed,
+                        "pass": pass_id,
+                        "ok": ok,
+                        "code": code,
+                        "message": "Welcome!" if ok else "This pass has no credits left.",
+                        "units": credits,
+                        "debited": credits if ok else 0,
+                        "remaining": remaining,
+                    },
+                )
+                if debit is not None:
+                    holder = debit.holder_id
+                    subject = (
+                        f"person:{uuid.UUID(str(holder))}"
+                        if holder
+                        else f"pass:{uuid.UUID(given['passId'])}"
+                    )
+                    await connection.execute(
+                        CHECKIN_USE,
+                        {
+                            "site": site,
+                            "day": day,
+                            "units": units,
+                            "subject": subject,
+                            "home": debit.home_site_id,
+                            "now": stamp,
+                        },
+                    )
+                    deltas = Deltas()
+                    fact = UseFact(
+                        site, day, UseKind.OPEN_SPACE, units, subject, debit.home_site_id
+                    )
+                    deltas.add_use(fact, +1)
+
+                    def rollups(sync_connection: Any) -> None:
+                        apply_deltas(Session(bind=sync_connection), deltas.netted())
+
+                    await connection.run_sync(rollups)
+        balance = {"remainingCredits": remaining} if remaining is not None else None
+        return JSONResponse({"data": {"checkIn": {"ok": ok, "code": code, "pass": balance}}})
+
     from federation.db import Database
     from federation.keys.service import KeyRing
 
     keys = KeyRing(Database(url))
     routes = [
+        Route("/checkin", check_in, methods=["POST"]),
         Route("/sites", sites),
         Route("/members", members),
         Route("/stats", stats),

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, exists, func, or_, select, update
+from sqlalchemy import case, delete, exists, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -462,11 +462,12 @@ def _use_units(kind: CheckInKind) -> int:
 
 @dataclass(frozen=True, slots=True)
 class CheckInRequest:
-    site_id: int
+    site_id: int | None  # the host space, by id or (None) by `site_slug`
     kind: CheckInKind
     idempotency_key: str
     pass_token: str | None = None
     pass_id: uuid.UUID | None = None
+    site_slug: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -480,6 +481,8 @@ class CheckInOutcome:
 
 
 def _validate(request: CheckInRequest) -> None:
+    if request.site_id is None and not request.site_slug:
+        raise BadUserInput("name the host space", argument="site")
     if not 1 <= len(request.idempotency_key) <= 128:
         raise BadUserInput("idempotencyKey has 1-128 characters", argument="idempotencyKey")
     if (request.pass_token is None) == (request.pass_id is None):
@@ -497,14 +500,19 @@ def _insert(session: AsyncSession) -> Any:
 
 
 async def _claim(
-    session: AsyncSession, request: CheckInRequest, *, at: datetime, source: CheckInSource
+    session: AsyncSession,
+    request: CheckInRequest,
+    site_id: int,
+    *,
+    at: datetime,
+    source: CheckInSource,
 ) -> int | None:
-    """Take the idempotency key first: a concurrent or later retry finds it taken (on
-    PostgreSQL it waits for this transaction), so only one attempt ever debits."""
+    """Take the idempotency key before any debit: a concurrent or later retry finds it
+    taken (on PostgreSQL it waits for this transaction), so only one attempt ever debits."""
     statement = (
         _insert(session)
         .values(
-            site_id=request.site_id,
+            site_id=site_id,
             idempotency_key=request.idempotency_key,
             source=source,
             kind=request.kind,
@@ -522,48 +530,89 @@ async def _claim(
 
 @dataclass(slots=True)
 class _Found:
-    row: Pass
-    product: Product
+    """The host space, and the pass with what the rules need about it (row None: no such
+    pass). Read in one statement, before anything is written."""
+
+    site_id: int
+    desks: int
+    site_accepts: bool
+    taken_today: int  # successful check-ins at the space today (0 when not counted)
+    row: Pass | None
+    product: Product | None
     home_site_id: int | None
     limited: bool
     allowed: bool
     participates: bool
-    site_accepts: bool
-    desks: int
 
 
-async def _find(session: AsyncSession, pass_id: uuid.UUID, site_id: int) -> _Found | None:
-    limited = exists().where(SiteProductLimit.site_id == site_id)
+async def _find(
+    session: AsyncSession,
+    request: CheckInRequest,
+    pass_id: uuid.UUID | None,
+    *,
+    day: date,
+    count_today: bool,
+) -> _Found | None:
+    """One statement: the space (by id or slug), the pass, its product and holder's home,
+    the space's product limits and programme participation, and today's check-ins there
+    (for CAPACITY_FULL). None when there is no such space."""
+    limited = exists().where(SiteProductLimit.site_id == Site.id)
     allowed = exists().where(
-        SiteProductLimit.site_id == site_id, SiteProductLimit.product_id == Pass.product_id
+        SiteProductLimit.site_id == Site.id, SiteProductLimit.product_id == Pass.product_id
     )
     participates = exists().where(
-        ProgrammeSite.site_id == site_id, ProgrammeSite.programme_id == Pass.programme_id
+        ProgrammeSite.site_id == Site.id, ProgrammeSite.programme_id == Pass.programme_id
     )
-    accepts = select(Site.accepts_network_passes).where(Site.id == site_id).scalar_subquery()
-    desks = select(Site.desks).where(Site.id == site_id).scalar_subquery()
+    columns: list[Any] = [
+        Site.id,
+        Site.desks,
+        Site.accepts_network_passes,
+        Pass,
+        Product,
+        Person.home_site_id,
+        limited,
+        allowed,
+        participates,
+    ]
+    if count_today:
+        today = (
+            select(func.count())
+            .select_from(CheckIn)
+            .where(CheckIn.site_id == Site.id, CheckIn.day == day, CheckIn.ok)
+            .scalar_subquery()
+        )
+        columns.append(case((Site.desks > 0, today), else_=0))
     query = (
-        select(Pass, Product, Person.home_site_id, limited, allowed, participates, accepts, desks)
-        .join(Product, Product.id == Pass.product_id)
+        select(*columns)
+        .select_from(Site)
+        .outerjoin(Pass, Pass.id == pass_id)
+        .outerjoin(Product, Product.id == Pass.product_id)
         .outerjoin(Person, Person.id == Pass.holder_id)
-        .where(Pass.id == pass_id)
+        .where(
+            Site.id == request.site_id
+            if request.site_id is not None
+            else Site.slug == request.site_slug
+        )
     )
     row = (await session.execute(query)).one_or_none()
     if row is None:
         return None
     return _Found(
-        row=row[0],
-        product=row[1],
-        home_site_id=row[2],
-        limited=bool(row[3]),
-        allowed=bool(row[4]),
-        participates=bool(row[5]),
-        site_accepts=bool(row[6]),
-        desks=int(row[7]),
+        site_id=int(row[0]),
+        desks=int(row[1]),
+        site_accepts=bool(row[2]),
+        taken_today=int(row[9] or 0) if count_today else 0,
+        row=row[3],
+        product=row[4],
+        home_site_id=row[5],
+        limited=bool(row[6]),
+        allowed=bool(row[7]),
+        participates=bool(row[8]),
     )
 
 
 def _accepts(found: _Found, site_id: int) -> bool:
+    assert found.row is not None
     if found.row.sold_by_site_id == site_id:
         return True  # a space always takes the passes it sells
     if not found.site_accepts:
@@ -583,66 +632,59 @@ class _Decision:
     amounts: settlement.Amounts = field(default_factory=lambda: settlement.Amounts(0, 0))
 
 
+def _pass_named(claims: TokenClaims | None, request: CheckInRequest) -> uuid.UUID | None:
+    return claims.pass_id if claims is not None else request.pass_id
+
+
 async def _decide(
     session: AsyncSession,
-    keys: KeyRing,
     request: CheckInRequest,
+    found: _Found,
+    claims: TokenClaims | None,
     *,
     at: datetime,
     offline: bool,
-) -> tuple[_Decision, _Found | None]:
-    pass_id, version = request.pass_id, None
-    if request.pass_token is not None:
-        claims = await read_pass_token(keys, request.pass_token)
-        if claims is None:
-            return _Decision(INVALID_PASS_TOKEN), None
-        pass_id, version = claims.pass_id, claims.version
-    assert pass_id is not None
-    found = await _find(session, pass_id, request.site_id)
-    if found is None:
-        return _Decision(INVALID_PASS_TOKEN), None
-    p, product = found.row, found.product
+) -> _Decision:
+    version = claims.version if claims is not None else None
+    if (request.pass_token is not None and claims is None) or found.row is None:
+        return _Decision(INVALID_PASS_TOKEN)
+    assert found.product is not None
+    p, product, site_id = found.row, found.product, found.site_id
     units = cost_of(product.unit, request.kind)
     decision = _Decision(units=units, remaining=p.remaining)
     revoked = p.revoked_at is not None and (not offline or p.revoked_at <= at)
     if revoked:
         decision.code = PASS_REVOKED
-        return decision, found
+        return decision
     # Offline, a visit made before a revocation carries the code that was valid then.
     current_version = p.version if p.revoked_at is None else p.version - 1
     if version is not None and version != current_version:
         decision.code = INVALID_PASS_TOKEN
-        return decision, found
+        return decision
     if not p.valid_from - timedelta(minutes=5) <= at < p.valid_until:
         decision.code = PASS_EXPIRED
-        return decision, found
-    if not _accepts(found, request.site_id):
+        return decision
+    if not _accepts(found, site_id):
         decision.code = SITE_NOT_ACCEPTING
-        return decision, found
+        return decision
     day = at.astimezone(PARIS).date()
-    if not offline and found.desks > 0:
-        taken = await session.scalar(
-            select(func.count())
-            .select_from(CheckIn)
-            .where(CheckIn.site_id == request.site_id, CheckIn.day == day, CheckIn.ok)
-        )
-        if (taken or 0) >= found.desks:
-            decision.code = CAPACITY_FULL
-            return decision, found
-    at_home = p.sold_by_site_id == request.site_id
+    if not offline and found.desks > 0 and found.taken_today >= found.desks:
+        decision.code = CAPACITY_FULL
+        return decision
+    at_home = p.sold_by_site_id == site_id
     if product.kind is ProductKind.MEMBERSHIP:
         if not at_home:
             month = day.replace(day=1)
             await session.execute(
                 _counter_insert(session)
-                .values(pass_id=p.id, site_id=request.site_id, month=month, used=0)
+                .values(pass_id=p.id, site_id=site_id, month=month, used=0)
                 .on_conflict_do_nothing(index_elements=["pass_id", "site_id", "month"])
             )
             counted = await session.execute(
                 update(VisitCounter)
                 .where(
                     VisitCounter.pass_id == p.id,
-                    VisitCounter.site_id == request.site_id,
+                    VisitCounter.site_id == site_id,
                     VisitCounter.month == month,
                     VisitCounter.used + units <= p.credits,
                 )
@@ -652,10 +694,10 @@ async def _decide(
             if counted.rowcount != 1:  # type: ignore[attr-defined]
                 decision.code = VISIT_QUOTA_REACHED
                 decision.over_use = offline
-                return decision, found
+                return decision
             worth = (product.visit_value_cents or 0) * units
             decision.amounts = settlement.split(worth, p.network_share_bp)
-        return decision, found
+        return decision
     conditions = [Pass.id == p.id, Pass.remaining >= units]
     if not offline:
         conditions.append(Pass.revoked_at.is_(None))  # a revocation committed meanwhile
@@ -670,19 +712,24 @@ async def _decide(
         decision.code = PASS_EXHAUSTED
         decision.over_use = offline
         decision.remaining = 0 if offline else p.remaining
-        return decision, found
+        return decision
     decision.debited, decision.remaining = units, remaining
     used_before = p.credits - remaining - units
     worth = settlement.credit_worth(p.price_cents, p.credits, used=used_before, units=units)
     decision.amounts = settlement.split(worth, p.network_share_bp)
     if at_home:
         decision.amounts = settlement.Amounts(0, decision.amounts.share_cents)
-    return decision, found
+    return decision
 
 
 def _counter_insert(session: AsyncSession) -> Any:
     dialect = _dialect(session)
     return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(VisitCounter)
+
+
+def _may_check_in(viewer: Viewer, site_id: int) -> bool:
+    """The host space's managers, or its own software (a client bound to it)."""
+    return viewer.manages(site_id) or viewer.client_site_id == site_id
 
 
 async def _record(
@@ -692,19 +739,31 @@ async def _record(
     *,
     at: datetime,
     source: CheckInSource,
+    viewer: Viewer | None = None,
 ) -> CheckInOutcome:
-    claimed = await _claim(session, request, at=at, source=source)
+    offline = source is CheckInSource.OFFLINE
+    claims = None
+    if request.pass_token is not None:
+        claims = await read_pass_token(keys, request.pass_token)  # no SQL: cached keys
+    day = at.astimezone(PARIS).date()
+    found = await _find(
+        session, request, _pass_named(claims, request), day=day, count_today=not offline
+    )
+    if found is None or (viewer is not None and not _may_check_in(viewer, found.site_id)):
+        if viewer is not None:  # say nothing about spaces one may not check in at
+            raise Forbidden("only this space's managers and kiosk check passes in here")
+        raise NotFound("no such space", argument="site")
+    claimed = await _claim(session, request, found.site_id, at=at, source=source)
     if claimed is None:
         first = await session.scalar(
             select(CheckIn).where(
-                CheckIn.site_id == request.site_id,
+                CheckIn.site_id == found.site_id,
                 CheckIn.idempotency_key == request.idempotency_key,
             )
         )
         assert first is not None
         return CheckInOutcome(first, replayed=True)
-    offline = source is CheckInSource.OFFLINE
-    decision, found = await _decide(session, keys, request, at=at, offline=offline)
+    decision = await _decide(session, request, found, claims, at=at, offline=offline)
     ok = decision.code is None
     values: dict[str, Any] = {
         "ok": ok,
@@ -717,22 +776,8 @@ async def _record(
         "host_cents": decision.amounts.host_cents,
         "share_cents": decision.amounts.share_cents,
     }
-    if found is not None:
+    if found.row is not None:
         values["pass_id"] = found.row.id
-    if (ok or decision.over_use) and found is not None:
-        holder = found.row.holder_id
-        await record_use(
-            session,
-            UseRecord(
-                site_id=request.site_id,
-                day=at.astimezone(PARIS).date(),
-                kind=UseKind.OPEN_SPACE,
-                units=_use_units(request.kind),
-                subject=person_subject(holder) if holder else f"pass:{found.row.id}",
-                home_site_id=found.home_site_id,
-                source=UseSource.KIOSK if offline else UseSource.CHECK_IN,
-            ),
-        )
     row = (
         await session.execute(
             update(CheckIn)
@@ -742,6 +787,22 @@ async def _record(
             .execution_options(synchronize_session=False)
         )
     ).scalar_one()
+    if (ok or decision.over_use) and found.row is not None:
+        holder = found.row.holder_id
+        await record_use(
+            session,
+            UseRecord(
+                site_id=found.site_id,
+                day=day,
+                kind=UseKind.OPEN_SPACE,
+                units=_use_units(request.kind),
+                subject=person_subject(holder) if holder else f"pass:{found.row.id}",
+                home_site_id=found.home_site_id,
+                source=UseSource.KIOSK if offline else UseSource.CHECK_IN,
+            ),
+        )
+    # The usage rollups are written at commit, last: their network-wide rows are shared by
+    # every check-in, so they are locked for as short a time as possible.
     return CheckInOutcome(row, replayed=False)
 
 
@@ -750,14 +811,16 @@ async def check_in(
     keys: KeyRing,
     request: CheckInRequest,
     *,
+    viewer: Viewer | None = None,
     now: datetime | None = None,
 ) -> CheckInOutcome:
     """One check-in at a host space: refused or not, it is recorded; the same idempotency
-    key again returns the first answer and debits nothing."""
+    key again returns the first answer and debits nothing. With a `viewer`, only the
+    space's managers and its own kiosk may (FORBIDDEN, also for an unknown space)."""
     _validate(request)
-    if await session.get(Site, request.site_id) is None:
-        raise NotFound("no such space", argument="site")
-    return await _record(session, keys, request, at=now or utcnow(), source=CheckInSource.ONLINE)
+    return await _record(
+        session, keys, request, at=now or utcnow(), source=CheckInSource.ONLINE, viewer=viewer
+    )
 
 
 # --- offline reconciliation ---------------------------------------------------------------
