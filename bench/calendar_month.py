@@ -109,10 +109,17 @@ async def fill(db: Database, occurrences: int) -> None:
             )
         for chunk in range(0, len(rows), 5000):
             await session.execute(insert(Event), rows[chunk : chunk + 5000])
-        ids = list(await session.execute(select(Event.id, Event.starts_at).order_by(Event.id)))
+        ids = list(
+            await session.execute(
+                select(Event.id, Event.starts_at, Event.site_id, Event.category).order_by(Event.id)
+            )
+        )
         occurrence_rows = [
             {
                 "event_id": event_id,
+                "site_id": site_id,
+                "audience": "PUBLIC",
+                "category": category,
                 "recurrence_id": start + timedelta(weeks=w),
                 "starts_at": start + timedelta(weeks=w),
                 "ends_at": start + timedelta(weeks=w, hours=2),
@@ -120,7 +127,7 @@ async def fill(db: Database, occurrences: int) -> None:
                 "capacity": 20,
                 "confirmed": 0,
             }
-            for event_id, start in ids
+            for event_id, start, site_id, category in ids
             for w in range(4)
         ]
         for chunk in range(0, len(occurrence_rows), 5000):

@@ -11,7 +11,7 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, select, text
 
 from federation.db import Database
 
@@ -21,8 +21,9 @@ OCCURRENCES_AT_1 = 60_000
 SITES_AT_1 = 3_500
 
 
-async def fill(url: str) -> int:
-    """Add the month's events unless the database already has events; their count."""
+async def fill(url: str, occurrences: int | None = None) -> int:
+    """Add the month's events unless the database already has events; their count.
+    `occurrences` in March 2027: by default 60,000 scaled to the number of spaces."""
     from federation.calendar import service
     from federation.calendar.models import Category, Event, Occurrence
     from federation.directory.models import Site
@@ -34,7 +35,8 @@ async def fill(url: str) -> int:
             if existing:
                 return int(existing)
             site_ids = list(await session.scalars(select(Site.id).order_by(Site.id)))
-            occurrences = max(40, OCCURRENCES_AT_1 * len(site_ids) // SITES_AT_1)
+            if occurrences is None:
+                occurrences = max(40, OCCURRENCES_AT_1 * len(site_ids) // SITES_AT_1)
             now = datetime.now(UTC)
             categories = list(Category)
             rows = []
@@ -73,10 +75,19 @@ async def fill(url: str) -> int:
                 )
             for chunk in range(0, len(rows), 5000):
                 await session.execute(insert(Event), rows[chunk : chunk + 5000])
-            ids = list(await session.execute(select(Event.id, Event.starts_at).order_by(Event.id)))
+            ids = list(
+                await session.execute(
+                    select(Event.id, Event.starts_at, Event.site_id, Event.category).order_by(
+                        Event.id
+                    )
+                )
+            )
             occurrence_rows = [
                 {
                     "event_id": event_id,
+                    "site_id": site_id,
+                    "audience": "PUBLIC",
+                    "category": category,
                     "recurrence_id": start + timedelta(weeks=w),
                     "starts_at": start + timedelta(weeks=w),
                     "ends_at": start + timedelta(weeks=w, hours=2),
@@ -84,13 +95,33 @@ async def fill(url: str) -> int:
                     "capacity": 20,
                     "confirmed": 0,
                 }
-                for event_id, start in ids
+                for event_id, start, site_id, category in ids
                 for w in range(4)
             ]
             for chunk in range(0, len(occurrence_rows), 5000):
                 await session.execute(insert(Occurrence), occurrence_rows[chunk : chunk + 5000])
             for event in await session.scalars(select(Event)):
                 await service.render_ical(session, event, [])
-            return len(rows)
+            count = len(rows)
+        if not db.is_sqlite:
+            # What autovacuum does to freshly loaded rows: planner statistics, and the
+            # visibility map that lets a month be counted from the index alone.
+            async with db.engine.connect() as connection:
+                autocommit = await connection.execution_options(isolation_level="AUTOCOMMIT")
+                await autocommit.execute(text("VACUUM ANALYZE events, event_occurrences"))
+        return count
     finally:
         await db.dispose()
+
+
+if __name__ == "__main__":
+    import argparse
+    import asyncio
+
+    parser = argparse.ArgumentParser(description="Fill March 2027 with weekly events.")
+    parser.add_argument("--db", required=True, help="postgresql://... or sqlite path URL")
+    parser.add_argument("--occurrences", type=int, default=None)
+    arguments = parser.parse_args()
+    from federation.settings import normalise_database_url
+
+    print(asyncio.run(fill(normalise_database_url(arguments.db), arguments.occurrences)), "events")

@@ -188,8 +188,12 @@ class Occurrence(Base):
             name="confirmed_within_capacity",
         ),
         UniqueConstraint("event_id", "recurrence_id"),
-        # A month of the network's events is a range scan on this index.
-        Index(None, "starts_at", "id"),
+        # A month of the network's events, its first page and its total, is one range scan
+        # of this index alone: what lists filter on is in it (no join, no heap on PostgreSQL
+        # once the table is vacuumed), and (starts_at, id) is the order of the pages.
+        Index("ix_event_occurrences_month", "starts_at", "id", "audience", "category", "site_id"),
+        # A space's calendar.
+        Index(None, "site_id", "starts_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -202,6 +206,12 @@ class Occurrence(Base):
     status: Mapped[EventStatus] = mapped_column(_enum(EventStatus, "event_status"))
     capacity: Mapped[int | None]
     confirmed: Mapped[int] = mapped_column(default=0)
+    # Copies of the event's fields that lists and feeds filter on, so that a month of the
+    # network is read from this table alone. `materialise` writes them on every write path
+    # (create, update, cancel, sync, `calendar extend`); the event's own row stays the truth.
+    site_id: Mapped[int | None] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"))
+    audience: Mapped[Audience] = mapped_column(_enum(Audience, "event_audience"))
+    category: Mapped[Category] = mapped_column(_enum(Category, "event_category"))
 
 
 class Registration(Base):

@@ -2,7 +2,8 @@
 `/sites/{slug}/calendar.ics`, and a person's private feed at a secret URL.
 
 Calendar apps poll: every feed answers with an ETag and Last-Modified, and 304 when
-nothing changed. The network feed is streamed batch by batch, never built whole.
+nothing changed. A feed is streamed from one server-side cursor, a chunk of stored
+VEVENTs at a time, never built whole.
 """
 
 from __future__ import annotations

@@ -16,7 +16,6 @@ from sqlalchemy import (
     ColumnElement,
     and_,
     delete,
-    exists,
     func,
     or_,
     select,
@@ -295,18 +294,21 @@ def member_site_ids(viewer: Viewer) -> set[int]:
 
 def visible_to(viewer: Viewer) -> ColumnElement[bool]:
     """PUBLIC for anyone; NETWORK for any signed-in person or space; MEMBERS for the people
-    of the organising space (and network-wide MEMBERS events for any member)."""
+    of the organising space (and network-wide MEMBERS events for any member).
+
+    Said of occurrences, on their copies of the event's audience and space (see
+    `Occurrence`): lists and feeds read the occurrences alone."""
     if viewer.is_coordinator:
         return true()
     if viewer.is_anonymous:
-        return Event.audience == Audience.PUBLIC
+        return Occurrence.audience == Audience.PUBLIC
     mine = member_site_ids(viewer)
-    members: ColumnElement[bool] = Event.site_id.is_(None)
+    members: ColumnElement[bool] = Occurrence.site_id.is_(None)
     if mine:
-        members = or_(members, Event.site_id.in_(sorted(mine)))
+        members = or_(members, Occurrence.site_id.in_(sorted(mine)))
     return or_(
-        Event.audience.in_([Audience.PUBLIC, Audience.NETWORK]),
-        and_(Event.audience == Audience.MEMBERS, members),
+        Occurrence.audience.in_([Audience.PUBLIC, Audience.NETWORK]),
+        and_(Occurrence.audience == Audience.MEMBERS, members),
     )
 
 
@@ -351,24 +353,37 @@ def check_range(start: datetime, end: datetime) -> tuple[datetime, datetime]:
     return start, end
 
 
-def _filter_conditions(viewer: Viewer, filters: EventFilter) -> list[ColumnElement[bool]]:
-    conditions: list[ColumnElement[bool]] = [visible_to(viewer)]
+def _occurrence_conditions(
+    viewer: Viewer, filters: EventFilter, start: datetime, end: datetime
+) -> list[ColumnElement[bool]]:
+    """Occurrences starting in [start, end) that pass the filters but `search`: all on
+    `event_occurrences` alone, one range of `ix_event_occurrences_month`."""
+    conditions: list[ColumnElement[bool]] = [
+        Occurrence.starts_at >= start,
+        Occurrence.starts_at < end,
+        visible_to(viewer),
+    ]
     if filters.site:
         site_id = select(Site.id).where(Site.slug == filters.site).scalar_subquery()
-        conditions.append(Event.site_id == site_id)
+        conditions.append(Occurrence.site_id == site_id)
     if filters.region:
         region = canonical_region(filters.region)
-        conditions.append(
-            Event.site_id.in_(select(Site.id).where(Site.region == region).scalar_subquery())
-        )
+        conditions.append(Occurrence.site_id.in_(select(Site.id).where(Site.region == region)))
     if filters.category is not None:
-        conditions.append(Event.category == filters.category)
+        conditions.append(Occurrence.category == filters.category)
     if filters.audience is not None:
-        conditions.append(Event.audience == filters.audience)
-    if filters.search:
-        for word in fold(filters.search).split()[:8]:
-            conditions.append(Event.search_text.like(like_contains(word), escape="\\"))
+        conditions.append(Occurrence.audience == filters.audience)
     return conditions
+
+
+def _search_conditions(filters: EventFilter) -> list[ColumnElement[bool]]:
+    """`search`, the one filter that reads the event itself (its folded text)."""
+    if not filters.search:
+        return []
+    return [
+        Event.search_text.like(like_contains(word), escape="\\")
+        for word in fold(filters.search).split()[:8]
+    ]
 
 
 async def list_occurrences(
@@ -382,15 +397,12 @@ async def list_occurrences(
 ) -> Page[tuple[Occurrence, Event]]:
     """Occurrences starting in [start, end) that the viewer may see, by start."""
     start, end = check_range(start, end)
-    conditions = [
-        Occurrence.starts_at >= start,
-        Occurrence.starts_at < end,
-        *_filter_conditions(viewer, filters),
-    ]
+    conditions = _occurrence_conditions(viewer, filters, start, end)
+    searched = _search_conditions(filters)
     query = (
         select(Occurrence, Event)
         .join(Event, Event.id == Occurrence.event_id)
-        .where(*conditions)
+        .where(*conditions, *searched)
         .order_by(Occurrence.starts_at, Occurrence.id)
     )
     if page.after:
@@ -405,12 +417,10 @@ async def list_occurrences(
     rows = [(o, e) for o, e in (await session.execute(query.limit(page.first + 1)))]
 
     async def count(s: AsyncSession) -> int:
-        counted = (
-            select(func.count())
-            .select_from(Occurrence)
-            .join(Event, Event.id == Occurrence.event_id)
-            .where(*conditions)
-        )
+        # Without `search`, no join: an index-only count over the range.
+        counted = select(func.count()).select_from(Occurrence).where(*conditions)
+        if searched:
+            counted = counted.join(Event, Event.id == Occurrence.event_id).where(*searched)
         return await s.scalar(counted) or 0
 
     return page_of(rows, page, key=lambda row: (_iso(row[0].starts_at), row[0].id), count=count)
@@ -469,10 +479,11 @@ async def _write(
     old: EventData | None,
     *,
     now: datetime,
+    moved: bool = False,
 ) -> bool:
     """Store `data` on `event` (new or not) and rematerialise its occurrences.
-    False if nothing changed."""
-    if old is not None and old == data:
+    False if nothing changed (`moved`: the event's space changed)."""
+    if old is not None and old == data and not moved:
         return False
     new = old is None and event not in session
     for name in (
@@ -507,7 +518,9 @@ async def _write(
     # iCalendar stamps have whole seconds: each revision gets a later one than the last.
     stamp = now.astimezone(UTC).replace(microsecond=0)
     event.revised_at = stamp if new else max(stamp, event.revised_at + timedelta(seconds=1))
-    if old is not None and any(getattr(old, n) != getattr(data, n) for n in _SIGNIFICANT):
+    if old is not None and (
+        moved or any(getattr(old, n) != getattr(data, n) for n in _SIGNIFICANT)
+    ):
         event.sequence += 1
     event.materialised_until = max(
         now + timedelta(days=HORIZON_DAYS), data.starts_at + timedelta(days=1)
@@ -548,7 +561,10 @@ async def materialise(
     session: AsyncSession, event: Event, data: EventData, *, until: datetime
 ) -> None:
     """Make the stored occurrences those the rule gives up to `until`. An occurrence that
-    disappears but has registrations stays, CANCELLED, so nobody's registration vanishes."""
+    disappears but has registrations stays, CANCELLED, so nobody's registration vanishes.
+
+    Every occurrence of the event, kept or new, gets the event's space, audience and
+    category (the copies lists filter on): every write path comes through here."""
     series = Series(
         data.starts_at,
         data.ends_at,
@@ -583,6 +599,7 @@ async def materialise(
         for occurrence in gone:
             if occurrence.id in with_people:
                 occurrence.status = EventStatus.CANCELLED
+                _copy_event_fields(occurrence, event, data)
             else:
                 await session.delete(occurrence)
     promote: list[Occurrence] = []
@@ -600,6 +617,9 @@ async def materialise(
                     status=status,
                     capacity=data.capacity,
                     confirmed=0,
+                    site_id=event.site_id,
+                    audience=data.audience,
+                    category=data.category,
                 )
             )
             continue
@@ -618,12 +638,23 @@ async def materialise(
         occurrence.title = instance.title
         occurrence.status = status
         occurrence.capacity = data.capacity
+        _copy_event_fields(occurrence, event, data)
         if grew:
             promote.append(occurrence)
     await session.flush()
     for occurrence in promote:
         if await _promote(session, occurrence.id):
             await session.refresh(occurrence)
+
+
+def _copy_event_fields(occurrence: Occurrence, event: Event, data: EventData) -> None:
+    # Assigned only when different: the ORM then writes only the occurrences that changed.
+    if occurrence.site_id != event.site_id:
+        occurrence.site_id = event.site_id
+    if occurrence.audience != data.audience:
+        occurrence.audience = data.audience
+    if occurrence.category != data.category:
+        occurrence.category = data.category
 
 
 async def create_event(
@@ -990,12 +1021,12 @@ class FeedSummary:
 
 
 def _feed_conditions(viewer: Viewer, request: FeedRequest) -> list[ColumnElement[bool]]:
-    in_range = exists().where(
-        Occurrence.event_id == Event.id,
-        Occurrence.starts_at >= request.start,
-        Occurrence.starts_at < request.end,
+    """Events with an occurrence in the range that passes the filters (read from the
+    occurrences' own copies, see `_occurrence_conditions`)."""
+    occurring = select(Occurrence.event_id).where(
+        *_occurrence_conditions(viewer, request.filters, request.start, request.end)
     )
-    return [in_range, *_filter_conditions(viewer, request.filters)]
+    return [Event.id.in_(occurring), *_search_conditions(request.filters)]
 
 
 async def site_exists(session: AsyncSession, slug: str) -> bool:
@@ -1003,16 +1034,18 @@ async def site_exists(session: AsyncSession, slug: str) -> bool:
 
 
 async def feed_summary(session: AsyncSession, viewer: Viewer, request: FeedRequest) -> FeedSummary:
-    """How many events the feed holds and their last revision (for ETag and Last-Modified)."""
-    conditions = _feed_conditions(viewer, request)
-    count, last = (
+    """How many events the feed holds, their last revision (for ETag and Last-Modified) and
+    their time zones (a VTIMEZONE each): one statement."""
+    rows = list(
         await session.execute(
-            select(func.count(), func.max(Event.revised_at)).select_from(Event).where(*conditions)
+            select(Event.timezone, func.count(), func.max(Event.revised_at))
+            .where(*_feed_conditions(viewer, request))
+            .group_by(Event.timezone)
         )
-    ).one()
-    zones = await session.scalars(select(Event.timezone).where(*conditions).distinct())
-    last_revised = last if last is None or last.tzinfo else last.replace(tzinfo=UTC)
-    return FeedSummary(int(count or 0), last_revised, sorted(zones))
+    )
+    count = sum(int(n) for _, n, _ in rows)
+    stamps = [last if last.tzinfo else last.replace(tzinfo=UTC) for _, _, last in rows if last]
+    return FeedSummary(count, max(stamps, default=None), sorted(tz for tz, _, _ in rows))
 
 
 @dataclass(frozen=True, slots=True)
@@ -1022,26 +1055,19 @@ class FeedBatch:
 
 
 async def feed_events(
-    session: AsyncSession, viewer: Viewer, request: FeedRequest, *, batch: int = 2000
+    session: AsyncSession, viewer: Viewer, request: FeedRequest, *, chunk: int = 1000
 ) -> AsyncIterator[str]:
-    """The feed's VEVENTs, batch by batch in id order: a feed is streamed, never held whole."""
-    conditions = _feed_conditions(viewer, request)
-    last_id = 0
-    while True:
-        rows = list(
-            await session.execute(
-                select(Event.id, Event.ical)
-                .where(*conditions, Event.id > last_id)
-                .order_by(Event.id)
-                .limit(batch)
-            )
-        )
-        if not rows:
-            return
-        yield "".join(text for _, text in rows)
-        last_id = rows[-1][0]
-        if len(rows) < batch:
-            return
+    """The feed's VEVENTs in event id order, `chunk` events at a time, from one server-side
+    cursor (PostgreSQL): a feed is streamed, never held whole. Each event's VEVENTs were
+    rendered by the icalendar library when it was written (`Event.ical`)."""
+    result = await session.stream(
+        select(Event.ical)
+        .where(*_feed_conditions(viewer, request))
+        .order_by(Event.id)
+        .execution_options(yield_per=chunk)
+    )
+    async for rows in result.partitions():
+        yield "".join(text for (text,) in rows)
 
 
 async def _batch(session: AsyncSession, events: list[Event]) -> FeedBatch:
@@ -1345,7 +1371,10 @@ async def save_event(
         await _write(session, event, checked, None, now=utcnow())
         return "created"
     old = data_of(event, await _overrides_of(session, event.id))
-    return "updated" if await _write(session, event, checked, old, now=utcnow()) else "unchanged"
+    moved = event.site_id != site_id
+    event.site_id = site_id  # an event moved to another space: its occurrences follow
+    changed = await _write(session, event, checked, old, now=utcnow(), moved=moved)
+    return "updated" if changed else "unchanged"
 
 
 async def register_person(

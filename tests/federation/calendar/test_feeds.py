@@ -9,6 +9,8 @@ from typing import Any
 import recurring_ical_events
 from icalendar import Calendar
 
+from federation.access import ANONYMOUS
+from federation.calendar import service
 from federation.calendar.models import Audience, Category
 from federation.calendar.recurrence import Override
 from tests.factories import make_site
@@ -19,7 +21,7 @@ from tests.federation.calendar.support import (
     make_event,
     manager_of,
 )
-from tests.support import Hub
+from tests.support import Hub, count_statements
 
 EVENTS = """
 query($from: DateTime!, $to: DateTime!, $after: String) {
@@ -252,3 +254,27 @@ async def test_the_private_feed_lists_my_registrations_and_a_reset_retires_its_u
     assert new_url != url
     assert (await hub.get("/" + path)).status_code == 404
     assert COORDINATOR.person_id is not None
+
+
+async def test_the_network_feed_streams_chunks_of_stored_vevents_from_one_cursor(
+    hub: Hub,
+) -> None:
+    await network(hub)
+    with count_statements(hub.db) as log:
+        body = (await feed(hub)).content.decode()
+    # The summary (count, last revision, time zones), then the stream: no join per event.
+    assert log.count == 2, log.statements
+    request = service.FeedRequest(
+        service.EventFilter(),
+        datetime(2027, 3, 1, tzinfo=PARIS),
+        datetime(2027, 11, 30, tzinfo=PARIS),
+    )
+    with count_statements(hub.db) as log:
+        async with hub.db.reading() as session:
+            chunks = [
+                text async for text in service.feed_events(session, ANONYMOUS, request, chunk=2)
+            ]
+    assert log.count == 1, log.statements
+    assert len(chunks) == 2  # three public events, two at a time
+    assert "".join(chunks) in body
+    assert body.count("BEGIN:VTIMEZONE") == 1

@@ -10,8 +10,11 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
+from federation.access import ANONYMOUS
 from federation.calendar import service
 from federation.calendar.models import (
+    Audience,
+    Category,
     Event,
     EventStatus,
     Occurrence,
@@ -20,8 +23,15 @@ from federation.calendar.models import (
 )
 from federation.db import Database
 from federation.errors import BadUserInput
+from federation.kit.pagination import PageRequest
 from tests.factories import make_site
-from tests.federation.calendar.support import PARIS, make_coworker, make_event, soon
+from tests.federation.calendar.support import (
+    COORDINATOR,
+    PARIS,
+    make_coworker,
+    make_event,
+    soon,
+)
 
 
 async def test_concurrent_registrations_never_exceed_capacity(db: Database) -> None:
@@ -235,3 +245,139 @@ async def test_forgetting_a_person_frees_their_place_for_someone_waiting(db: Dat
         )
     assert second_row is not None
     assert second_row.status is RegistrationStatus.CONFIRMED
+
+
+# --- the occurrences' copies of their event's space, audience and category ----------------
+
+
+async def copies_out_of_step(db: Database) -> list[Any]:
+    """Occurrences whose copies differ from their event's own fields (none, ever)."""
+    async with db.reading() as session:
+        rows = await session.execute(
+            select(Occurrence.id, Occurrence.site_id, Event.site_id)
+            .join(Event, Event.id == Occurrence.event_id)
+            .where(
+                (Occurrence.audience != Event.audience)
+                | (Occurrence.category != Event.category)
+                | (func.coalesce(Occurrence.site_id, 0) != func.coalesce(Event.site_id, 0))
+            )
+        )
+        return list(rows)
+
+
+async def copies(db: Database, event_id: int) -> set[tuple[Any, ...]]:
+    async with db.reading() as session:
+        rows = await session.execute(
+            select(Occurrence.site_id, Occurrence.audience, Occurrence.category).where(
+                Occurrence.event_id == event_id
+            )
+        )
+        return {tuple(row) for row in rows}
+
+
+async def test_occurrences_follow_their_events_audience_category_and_cancellation(
+    db: Database,
+) -> None:
+    site = await make_site(db, "casaco")
+    first, event_id = await make_event(db, site, rrule="FREQ=WEEKLY;COUNT=4", starts_at=soon(2))
+    assert await copies(db, event_id) == {(site.id, Audience.PUBLIC, Category.WORKSHOP)}
+    async with db.transaction() as session:
+        await service.update_event(
+            session,
+            COORDINATOR,
+            first,
+            {"audience": Audience.MEMBERS, "category": Category.TRAINING},
+        )
+    assert await copies(db, event_id) == {(site.id, Audience.MEMBERS, Category.TRAINING)}
+    async with db.reading() as session:
+        public = await service.list_occurrences(
+            session,
+            ANONYMOUS,
+            start=soon(0),
+            end=soon(60),
+            filters=service.EventFilter(),
+            page=PageRequest(first=10, after=None),
+        )
+        assert public.items == []
+        assert await public.count(session) == 0
+    async with db.transaction() as session:
+        await service.cancel_event(session, COORDINATOR, first)
+    async with db.reading() as session:
+        statuses = set(
+            await session.scalars(select(Occurrence.status).where(Occurrence.event_id == event_id))
+        )
+    assert statuses == {EventStatus.CANCELLED}
+    assert await copies(db, event_id) == {(site.id, Audience.MEMBERS, Category.TRAINING)}
+    assert await copies_out_of_step(db) == []
+
+
+async def test_an_occurrence_kept_for_its_registrations_follows_too(db: Database) -> None:
+    site = await make_site(db, "casaco")
+    first, event_id = await make_event(db, site, rrule="FREQ=WEEKLY;COUNT=3", starts_at=soon(2))
+    person = await make_coworker(db, site)
+    async with db.transaction() as session:
+        await service.register_for_event(session, person, first)
+    async with db.transaction() as session:  # the registered first date leaves the rule
+        await service.update_event(
+            session,
+            COORDINATOR,
+            first,
+            {"exdates": (soon(2).astimezone(UTC),), "audience": Audience.NETWORK},
+        )
+    assert await copies(db, event_id) == {(site.id, Audience.NETWORK, Category.WORKSHOP)}
+    assert await copies_out_of_step(db) == []
+
+
+async def test_an_event_moved_to_another_space_takes_its_occurrences_along(
+    db: Database,
+) -> None:
+    casaco, fontaine = await make_site(db, "casaco"), await make_site(db, "la-fontaine")
+    data = service.EventData(
+        title="Marché",
+        category=Category.MARKET,
+        starts_at=soon(3),
+        ends_at=soon(3) + timedelta(hours=2),
+        rrule="FREQ=WEEKLY;COUNT=5",
+    )
+    async with db.transaction() as session:
+        assert await service.save_event(session, uid="m@x", site_id=casaco.id, data=data) == (
+            "created"
+        )
+    async with db.transaction() as session:
+        assert await service.save_event(session, uid="m@x", site_id=fontaine.id, data=data) == (
+            "updated"
+        )
+    async with db.reading() as session:
+        event = await session.scalar(select(Event).where(Event.uid == "m@x"))
+        assert event is not None
+        assert event.sequence == 1  # its place changed: calendar apps show it again
+        listed = await service.list_occurrences(
+            session,
+            ANONYMOUS,
+            start=soon(0),
+            end=soon(60),
+            filters=service.EventFilter(site="la-fontaine"),
+            page=PageRequest(first=10, after=None),
+        )
+        assert len(listed.items) == 5
+    assert await copies(db, event.id) == {(fontaine.id, Audience.PUBLIC, Category.MARKET)}
+    assert await copies_out_of_step(db) == []
+
+
+async def test_synced_edits_and_the_rolling_horizon_keep_the_copies(db: Database) -> None:
+    site = await make_site(db, "casaco")
+    assert await save(db, site.id, SYNCED) == "created"
+    later = T1 + timedelta(hours=1)
+    changed = {**SYNCED, "audience": "NETWORK", "category": "TRAINING"}
+    assert await save(db, site.id, changed, later) == "updated"
+    async with db.reading() as session:
+        synced_id = await session.scalar(select(Event.id))
+    assert synced_id is not None
+    assert await copies(db, synced_id) == {(site.id, Audience.NETWORK, Category.TRAINING)}
+    _, weekly = await make_event(
+        db, None, rrule="FREQ=WEEKLY", starts_at=soon(1), audience=Audience.MEMBERS
+    )
+    async with db.transaction() as session:
+        await service.extend_horizon(session, days=service.HORIZON_DAYS + 60)
+    assert await copies(db, weekly) == {(None, Audience.MEMBERS, Category.WORKSHOP)}
+    assert await copies_out_of_step(db) == []
