@@ -1,6 +1,6 @@
 """Data versions for the public-read cache, bumped by triggers on the public tables
 
-Revision ID: 0008_cache
+Revision ID: 0008
 Revises: 0007
 Create Date: 2026-11-23
 
@@ -20,7 +20,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0008_cache"
+revision = "0008"
 down_revision = "0007"
 branch_labels = None
 depends_on = None

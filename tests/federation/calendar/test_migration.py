@@ -1,4 +1,4 @@
-"""Migration 0008_calendar fills the occurrences' copies of their event's fields."""
+"""Migration 0009 fills the occurrences' copies of their event's fields."""
 
 from __future__ import annotations
 
@@ -27,7 +27,7 @@ async def test_the_migration_fills_the_copies_of_existing_occurrences(
         _, network = await make_event(db, None, starts_at=soon(3), audience=Audience.MEMBERS)
     finally:
         await db.dispose()
-    command.downgrade(alembic_config(empty_database), "0007")
+    command.downgrade(alembic_config(empty_database), "0008")
     upgrade(empty_database)
     db = Database(empty_database)
     try:

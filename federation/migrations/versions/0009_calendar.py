@@ -4,8 +4,8 @@ A month of the network's events, its first page and its total, is then one range
 `ix_event_occurrences_month` without a join to `events`. Existing rows are filled from
 their event.
 
-Revision ID: 0008_calendar
-Revises: 0007
+Revision ID: 0009
+Revises: 0008
 Create Date: 2026-11-24
 """
 
@@ -14,8 +14,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0008_calendar"
-down_revision = "0007"
+revision = "0009"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 
@@ -45,6 +45,9 @@ def upgrade() -> None:
         batch.add_column(sa.Column("audience", sa.String(length=32), nullable=True))
         batch.add_column(sa.Column("category", sa.String(length=32), nullable=True))
     if op.get_bind().dialect.name == "postgresql":  # one join rather than three lookups a row
+        # The fill fires 0008's deferred data-version triggers; left pending until commit,
+        # they would forbid the ALTER TABLE below. Fired at each statement's end instead.
+        op.execute("SET CONSTRAINTS ALL IMMEDIATE")
         op.execute(
             "UPDATE event_occurrences o"
             " SET site_id = e.site_id, audience = e.audience, category = e.category"
