@@ -42,6 +42,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session, SessionTransaction
 
 from federation.errors import BadUserInput
+from federation.kit.arrays import text_array_param
 from federation.kit.clock import utcnow
 from federation.usage.models import (
     ActiveCount,
@@ -355,11 +356,8 @@ def _among(
     would filter every row of the space against the whole list, quadratic); SQLite: `IN`
     a JSON table, which it runs as one index lookup per value."""
     if session.get_bind().dialect.name == "postgresql":
-        wanted = (
-            func.unnest(bindparam("wanted", list(values), type_=postgresql.ARRAY(String)))
-            .table_valued("value")
-            .render_derived("wanted")
-        )
+        ids = cast(text_array_param("wanted", values), postgresql.ARRAY(String))
+        wanted = func.unnest(ids).table_valued("value").render_derived("wanted")
         return query.join(wanted, column == wanted.c.value)
     return query.where(column.in_(select(_json_values(values).c.value)))
 
