@@ -367,15 +367,17 @@ async def _compare_with_ledger(session: AsyncSession, site_id: int, items: list[
 
 def _ledger_rows(session: AsyncSession, site_id: int, items: list[Item]) -> Any:
     """The ledger rows of the items' (type, external id) pairs, in one statement whatever
-    the batch's size. PostgreSQL: joined to `unnest` of two arrays, which the planner sizes
-    right (never `IN (...)`: its statistics stale after a bulk load, it would filter every
-    ledger row against the whole list, quadratic). SQLite: the pairs as one JSON parameter,
-    looped over first (CROSS JOIN fixes the order), one primary-key lookup each."""
+    the batch's size, as one primary-key lookup per pair: the cost of the batch, not of
+    the space's history. PostgreSQL: the pairs unnested from two arrays, each looked up
+    LATERAL (a plain join or `IN` lets the planner hash every ledger row of the space, or
+    worse, with statistics stale after a bulk load, filter them all against the whole
+    list). SQLite: the pairs as one JSON parameter, looped over first (CROSS JOIN fixes
+    the order)."""
     if session.get_bind().dialect.name == "postgresql":
         source = (
             "unnest(CAST(:types AS text[]), CAST(:ids AS text[])) AS wanted(type, external_id)"
-            " JOIN sync_records r ON r.site_id = :site_id AND r.type = wanted.type"
-            " AND r.external_id = wanted.external_id"
+            " CROSS JOIN LATERAL (SELECT * FROM sync_records r WHERE r.site_id = :site_id"
+            " AND r.type = wanted.type AND r.external_id = wanted.external_id LIMIT 1) r"
         )
         parameters: dict[str, Any] = {
             "types": text_array([item.type for item in items]),

@@ -165,19 +165,30 @@ async def import_uses(session: AsyncSession, records: Sequence[UseRecord]) -> in
 
 
 async def sync_uses(session: AsyncSession, records: Sequence[UseRecord]) -> dict[str, Saved]:
-    """Create or change a space's synced uses by external id, set-based (one read, one bulk
-    insert, one bulk update, whatever the number of records), their rollups staged for the
-    commit. All records are of one space and carry an external id. Says for each external
-    id what happened."""
+    """Create or change a space's synced uses by external id, set-based (a fixed number of
+    statements whatever the number of records), their rollups staged for the commit. All
+    records are of one space and carry distinct external ids. Says for each external id
+    what happened."""
     if not records:
         return {}
     site_ids = {r.site_id for r in records}
-    if len(site_ids) != 1 or any(r.external_id is None for r in records):
+    external_ids = [r.external_id for r in records if r.external_id is not None]
+    if len(site_ids) != 1 or len(external_ids) != len(records):
         raise BadUserInput("synced uses are of one space and carry external ids")
+    if len(set(external_ids)) != len(external_ids):
+        raise BadUserInput("synced uses carry distinct external ids")
     for record in records:
         _check(record)
     site_id = site_ids.pop()
-    held = await _synced_uses(session, site_id, [r.external_id for r in records if r.external_id])
+    inserted: set[str] = set()
+    rest = records
+    if session.get_bind().dialect.name == "postgresql":
+        # Insert first, leaving out the ids the space has: its unique index answers for
+        # each record, at the cost of the batch (a read of the ids would hash every use
+        # the space ever synced). Only the records it already had are read and compared.
+        inserted = await _insert_uses(session, site_id, records)
+        rest = [r for r in records if r.external_id not in inserted]
+    held = await _synced_uses(session, site_id, [r.external_id for r in rest if r.external_id])
     outcome: dict[str, Saved] = {}
     fresh: list[UseRecord] = []
     changed: list[tuple[int, UseRecord]] = []
@@ -192,7 +203,10 @@ async def sync_uses(session: AsyncSession, records: Sequence[UseRecord]) -> dict
             record.home_site_id,
         )
         old = held.get(record.external_id)
-        if old is None:
+        if record.external_id in inserted:
+            _stage(session, new, +1)
+            outcome[record.external_id] = "created"
+        elif old is None:
             fresh.append(record)
             _stage(session, new, +1)
             outcome[record.external_id] = "created"
@@ -203,7 +217,6 @@ async def sync_uses(session: AsyncSession, records: Sequence[UseRecord]) -> dict
             _stage(session, old[1], -1)
             _stage(session, new, +1)
             outcome[record.external_id] = "updated"
-        held[record.external_id] = (old[0] if old else 0, new)
     if fresh:
         await _insert_uses(session, site_id, fresh)
     if changed:
@@ -217,9 +230,12 @@ def _uses_table() -> Table:
     return table
 
 
-async def _insert_uses(session: AsyncSession, site_id: int, records: Sequence[UseRecord]) -> None:
-    """One statement: on PostgreSQL an INSERT from a JSON rowset (one parameter, no
-    per-row round trip or plan); on SQLite an executemany of one compiled INSERT."""
+async def _insert_uses(
+    session: AsyncSession, site_id: int, records: Sequence[UseRecord]
+) -> set[str]:
+    """One statement; the external ids it inserted. PostgreSQL: an INSERT from a JSON rowset
+    (one parameter, no per-row round trip or plan) that skips the ids the space already
+    has; SQLite: an executemany of one compiled INSERT."""
     now = utcnow()
     if session.get_bind().dialect.name == "postgresql":
         rows = [
@@ -234,7 +250,7 @@ async def _insert_uses(session: AsyncSession, site_id: int, records: Sequence[Us
             }
             for r in records
         ]
-        await session.execute(
+        inserted = await session.scalars(
             text(
                 "INSERT INTO uses (site_id, day, kind, units, subject, home_site_id, source,"
                 " external_id, created_at)"
@@ -243,10 +259,11 @@ async def _insert_uses(session: AsyncSession, site_id: int, records: Sequence[Us
                 " FROM json_to_recordset(CAST(:rows AS json)) AS r(day date, kind text,"
                 " units integer, subject text, home_site_id integer, source text,"
                 " external_id text)"
+                " ON CONFLICT (site_id, external_id) DO NOTHING RETURNING external_id"
             ),
             {"site_id": site_id, "now": now, "rows": json.dumps(rows)},
         )
-        return
+        return set(inserted)
     await session.execute(
         insert(_uses_table()),
         [
@@ -264,6 +281,7 @@ async def _insert_uses(session: AsyncSession, site_id: int, records: Sequence[Us
             for r in records
         ],
     )
+    return {r.external_id for r in records if r.external_id is not None}
 
 
 async def _update_uses(session: AsyncSession, changed: Sequence[tuple[int, UseRecord]]) -> None:

@@ -78,5 +78,8 @@ async def test_a_thousand_changed_uses_are_one_update(hub: Hub) -> None:
     assert answer.json()["applied"]["updated"] == 1_000
     own = by_table([s for s in log.statements if ROLLUPS not in s.split("(")[0]])
     assert own.get("UPDATE uses") == 1, own
-    assert own.get("INSERT uses", 0) == 0
+    assert own.get("INSERT uses", 0) <= 1, own  # PostgreSQL inserts first, skipping known ids
     assert sum(own.values()) <= 10, own
+    async with hub.db.reading() as session:
+        assert await session.scalar(select(func.count()).select_from(Use)) == 1_000
+        assert await session.scalar(select(func.sum(Use.units))) == 2_000
