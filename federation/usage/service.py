@@ -192,6 +192,7 @@ async def sync_uses(session: AsyncSession, records: Sequence[UseRecord]) -> dict
     outcome: dict[str, Saved] = {}
     fresh: list[UseRecord] = []
     changed: list[tuple[int, UseRecord]] = []
+    facts: list[tuple[UseFact, int]] = []
     for record in records:
         assert record.external_id is not None
         new = UseFact(
@@ -204,24 +205,32 @@ async def sync_uses(session: AsyncSession, records: Sequence[UseRecord]) -> dict
         )
         old = held.get(record.external_id)
         if record.external_id in inserted:
-            _stage(session, new, +1)
+            facts.append((new, +1))
             outcome[record.external_id] = "created"
         elif old is None:
             fresh.append(record)
-            _stage(session, new, +1)
+            facts.append((new, +1))
             outcome[record.external_id] = "created"
         elif old[1] == new:
             outcome[record.external_id] = "unchanged"
         else:
             changed.append((old[0], record))
-            _stage(session, old[1], -1)
-            _stage(session, new, +1)
+            facts += [(old[1], -1), (new, +1)]
             outcome[record.external_id] = "updated"
+    _stage_all(session, facts)
     if fresh:
         await _insert_uses(session, site_id, fresh)
     if changed:
         await _update_uses(session, changed)
     return outcome
+
+
+def _stage_all(session: AsyncSession, facts: Sequence[tuple[UseFact, int]]) -> None:
+    """`_stage` for many uses at once (the transaction looked up once)."""
+    if facts:
+        transaction = _current_transaction(session)
+        staged = session.sync_session.info.setdefault(_STAGED, [])
+        staged.extend(_Staged(transaction, sign, use=fact) for fact, sign in facts)
 
 
 def _uses_table() -> Table:
@@ -354,8 +363,7 @@ async def remove_synced_uses(
     else:
         doomed = Use.id.in_(select(_json_values(ids).c.value))
     await session.execute(delete(Use).where(doomed))
-    for _, fact in held.values():
-        _stage(session, fact, -1)
+    _stage_all(session, [(fact, -1) for _, fact in held.values()])
     return len(held)
 
 
