@@ -26,6 +26,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     run.add_argument("--workers", type=int, default=2)
     run.add_argument("--no-floor", action="store_true")
     run.add_argument("--no-peer", action="store_true")
+    run.add_argument(
+        "--sync-records",
+        type=int,
+        default=100_000,
+        help="usage records the sync_ingest scenario sends, in 10 batches",
+    )
     run.add_argument("--output", default=None, help="results JSON (default bench/results/)")
     report = commands.add_parser("report", help="Markdown tables for BENCHMARKS.md from a run")
     report.add_argument("results", nargs="+", help="bench/results/*.json files")

@@ -241,6 +241,7 @@ def run(
     peer: bool = True,
     output: Path | None = None,
     quiet: bool = False,
+    sync_records: int = 100_000,
 ) -> dict[str, Any]:
     say = (lambda *_: None) if quiet else print
     concurrency = concurrency or [1, 8, 32]
@@ -250,6 +251,7 @@ def run(
     base_url = f"http://127.0.0.1:{port}"
     context = asyncio.run(scenarios.prepare(async_url, issuer=base_url))
     context.duration = duration
+    context.sync_records = sync_records
     env = {
         **os.environ,
         "DATABASE_URL": async_url,
@@ -403,6 +405,7 @@ def run_command(args: argparse.Namespace) -> int:
         floor=not args.no_floor,
         peer=not args.no_peer,
         output=Path(args.output) if args.output else None,
+        sync_records=args.sync_records,
     )
     failed = [r for r in record["results"] if r.get("errors")]
     return 1 if failed and os.environ.get("BENCH_STRICT") else 0

@@ -19,8 +19,8 @@ from datetime import date, datetime
 from typing import Any, Literal, cast
 
 import fastjsonschema
-from sqlalchemy import Table, delete, func, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Table, delete, func, select, text
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from federation.calendar import service as calendar
@@ -29,6 +29,7 @@ from federation.directory.loaders import amenities_by_site, plans_by_site
 from federation.directory.models import Site
 from federation.errors import BadUserInput, FederationError
 from federation.keys.service import KeyRing
+from federation.kit.arrays import text_array
 from federation.kit.pagination import Page, PageRequest, decode_cursor, page_of
 from federation.passes import service as passes
 from federation.sync import contract
@@ -41,6 +42,44 @@ Action = Literal["created", "updated", "deleted", "unchanged"]
 _envelope = fastjsonschema.compile(contract.ENVELOPE)
 _batch_envelope = fastjsonschema.compile(contract.RECORDS_AS_OBJECTS)
 _data = {kind: fastjsonschema.compile(schema) for kind, schema in contract.DATA_SCHEMAS.items()}
+
+
+def _upserts_schema(kind: str) -> tuple[dict[str, Any], tuple[str, ...]]:
+    """A list of upserts of one type, envelope and data together: what `_envelope` then
+    `_data[kind]` check record by record, checked in one call. A data `oneOf` of single
+    required keys (a use's member or pass token) is left out of the schema and returned
+    as those keys, checked in Python: fastjsonschema runs `oneOf` by raising an exception
+    for each failing branch of each record, three times the cost of the rest."""
+    envelope, data = contract.ENVELOPE, dict(contract.DATA_SCHEMAS[kind])
+    exactly_one: tuple[str, ...] = ()
+    branches = data.get("oneOf", [])
+    if branches and all(list(b) == ["required"] and len(b["required"]) == 1 for b in branches):
+        del data["oneOf"]
+        exactly_one = tuple(b["required"][0] for b in branches)
+    schema = {
+        "type": "array",
+        "items": {
+            **envelope,
+            "properties": {
+                **envelope["properties"],
+                "type": {"const": kind},
+                "op": {"const": "upsert"},
+                "data": data,
+            },
+            "required": [*envelope["required"], "data"],
+        },
+    }
+    return schema, exactly_one
+
+
+# The fast path: all of a batch's upserts of one type in one call. Only when one fails are
+# they checked one by one, for each rejection's index and reason.
+_upserts = {
+    kind: (fastjsonschema.compile(schema), exactly_one)
+    for kind in contract.DATA_SCHEMAS
+    for schema, exactly_one in [_upserts_schema(kind)]
+}
+
 
 # Memberships before the uses and bookings that name them.
 _ORDER = ("site_profile", "membership", "usage", "booking", "event")
@@ -194,9 +233,12 @@ def digest_of(data: Any) -> str:
 
 
 def _checked_items(batch: dict[str, Any], site_slug: str, outcome: Outcome) -> list[Item]:
+    records = batch["records"]
+    checked = _checked_in_bulk(records)
     items: list[Item] = []
     seen: dict[tuple[str, str], int] = {}
-    for index, record in enumerate(batch["records"]):
+    moments: dict[str, datetime] = {}  # a batch's records often share their `updatedAt`
+    for index, record in enumerate(records):
         external_id = (
             record.get("externalId") if isinstance(record.get("externalId"), str) else None
         )
@@ -210,26 +252,29 @@ def _checked_items(batch: dict[str, Any], site_slug: str, outcome: Outcome) -> l
         ) -> None:
             outcome.rejected.append(Rejection(index, external_id, kind, reason))
 
-        try:
-            _envelope(record)
-        except fastjsonschema.JsonSchemaValueException as error:
-            reject(_described(error, f"records[{index}]")[1])
-            continue
+        data = record.get("data") or {}
+        if index not in checked:
+            try:
+                _envelope(record)
+            except fastjsonschema.JsonSchemaValueException as error:
+                reject(_described(error, f"records[{index}]")[1])
+                continue
+            if record["op"] == "upsert":
+                if "data" not in record:
+                    reject(f"records[{index}]: an upsert carries `data`")
+                    continue
+                try:
+                    _data[record["type"]](data)
+                except fastjsonschema.JsonSchemaValueException as error:
+                    reject(_described(error, f"records[{index}].data")[1])
+                    continue
         assert external_id is not None
         assert kind is not None
         if record.get("site") not in (None, site_slug):
             reject(f"this record names the space {record['site']!r}, not {site_slug!r}")
             continue
-        data = record.get("data") or {}
-        if record["op"] == "upsert":
-            if "data" not in record:
-                reject(f"records[{index}]: an upsert carries `data`")
-                continue
-            try:
-                _data[kind](data)
-            except fastjsonschema.JsonSchemaValueException as error:
-                reject(_described(error, f"records[{index}].data")[1])
-                continue
+        upsert = record["op"] == "upsert"
+        if upsert:
             problem = _semantic_problem(kind, data)
             if problem:
                 reject(problem)
@@ -238,18 +283,46 @@ def _checked_items(batch: dict[str, Any], site_slug: str, outcome: Outcome) -> l
             reject(f"the batch already carries this {kind} at index {seen[(kind, external_id)]}")
             continue
         seen[(kind, external_id)] = index
+        stamp = record["updatedAt"]
+        updated_at = moments.get(stamp)
+        if updated_at is None:
+            updated_at = moments[stamp] = _datetime(stamp)
         items.append(
             Item(
                 index=index,
                 type=kind,
                 external_id=external_id,
                 op=record["op"],
-                updated_at=_datetime(record["updatedAt"]),
+                updated_at=updated_at,
                 data=data,
-                digest=digest_of(data) if record["op"] == "upsert" else "",
+                digest=digest_of(data) if upsert else "",
             )
         )
     return items
+
+
+def _checked_in_bulk(records: list[Any]) -> set[int]:
+    """The indexes of the upserts that pass their schema, each type's checked in one call
+    (a type with a failing record is left to the record-by-record checks)."""
+    by_kind: dict[str, list[int]] = {}
+    for index, record in enumerate(records):
+        kind = record.get("type")
+        if record.get("op") == "upsert" and isinstance(kind, str) and kind in _upserts:
+            by_kind.setdefault(kind, []).append(index)
+    passed: set[int] = set()
+    for kind, indexes in by_kind.items():
+        validate, exactly_one = _upserts[kind]
+        of_kind = [records[i] for i in indexes]
+        try:
+            validate(of_kind)
+        except fastjsonschema.JsonSchemaValueException:
+            continue
+        if exactly_one and any(
+            sum(key in record["data"] for key in exactly_one) != 1 for record in of_kind
+        ):
+            continue
+        passed.update(indexes)
+    return passed
 
 
 def _datetime(text: str) -> datetime:
@@ -270,35 +343,12 @@ def _semantic_problem(kind: str, data: dict[str, Any]) -> str | None:
 
 
 async def _compare_with_ledger(session: AsyncSession, site_id: int, items: list[Item]) -> None:
-    """Decide each item's action from what the space synced before."""
+    """Decide each item's action from what the space synced before (one statement)."""
     held: dict[tuple[str, str], tuple[datetime, str, bool]] = {}
-    by_type: dict[str, list[str]] = {}
-    postgres = session.get_bind().dialect.name == "postgresql"
-    for item in items:
-        by_type.setdefault(item.type, []).append(item.external_id)
-    for kind, external_ids in sorted(by_type.items()):
-        # A plain IN on the last column of the primary key: an index range on both databases.
-        for chunk in _chunks(sorted(external_ids), 1000):
-            query = select(
-                SyncRecord.external_id,
-                SyncRecord.updated_at,
-                SyncRecord.digest,
-                SyncRecord.deleted,
-            ).where(SyncRecord.site_id == site_id, SyncRecord.type == kind)
-            if postgres:
-                # A join, not `IN (...)`: with statistics stale after a bulk load, PostgreSQL
-                # would filter every ledger row against the whole list (quadratic).
-                ids = (
-                    func.unnest(postgresql.array(chunk))
-                    .table_valued("value")
-                    .render_derived("wanted")
-                )
-                query = query.join(ids, SyncRecord.external_id == ids.c.value)
-            else:
-                query = query.where(SyncRecord.external_id.in_(chunk))
-            rows = await session.execute(query)
-            for external_id, updated_at, digest, deleted in rows:
-                held[(kind, external_id)] = (updated_at, digest, deleted)
+    if items:
+        rows = await session.execute(_ledger_rows(session, site_id, items))
+        for kind, external_id, updated_at, digest, deleted in rows:
+            held[(kind, external_id)] = (updated_at, digest, deleted)
     for item in items:
         known = held.get((item.type, item.external_id))
         if known is None:
@@ -313,6 +363,47 @@ async def _compare_with_ledger(session: AsyncSession, site_id: int, items: list[
             item.action = "created" if item.updated_at > updated_at else "unchanged"
         else:
             item.action = "unchanged" if item.digest == digest else "updated"
+
+
+def _ledger_rows(session: AsyncSession, site_id: int, items: list[Item]) -> Any:
+    """The ledger rows of the items' (type, external id) pairs, in one statement whatever
+    the batch's size, as one primary-key lookup per pair: the cost of the batch, not of
+    the space's history. PostgreSQL: the pairs unnested from two arrays, each looked up
+    LATERAL (a plain join or `IN` lets the planner hash every ledger row of the space, or
+    worse, with statistics stale after a bulk load, filter them all against the whole
+    list). SQLite: the pairs as one JSON parameter, looped over first (CROSS JOIN fixes
+    the order)."""
+    if session.get_bind().dialect.name == "postgresql":
+        source = (
+            "unnest(CAST(:types AS text[]), CAST(:ids AS text[])) AS wanted(type, external_id)"
+            " CROSS JOIN LATERAL (SELECT * FROM sync_records r WHERE r.site_id = :site_id"
+            " AND r.type = wanted.type AND r.external_id = wanted.external_id LIMIT 1) r"
+        )
+        parameters: dict[str, Any] = {
+            "types": text_array([item.type for item in items]),
+            "ids": text_array([item.external_id for item in items]),
+        }
+    else:
+        source = (
+            "json_each(:pairs) AS wanted CROSS JOIN sync_records r ON r.site_id = :site_id"
+            " AND r.type = json_extract(wanted.value, '$[0]')"
+            " AND r.external_id = json_extract(wanted.value, '$[1]')"
+        )
+        parameters = {"pairs": json.dumps([[item.type, item.external_id] for item in items])}
+    return (
+        text(
+            "SELECT r.type, r.external_id, r.updated_at, r.digest, r.deleted FROM "  # noqa: S608
+            + source
+        )
+        .bindparams(site_id=site_id, **parameters)
+        .columns(
+            SyncRecord.type,
+            SyncRecord.external_id,
+            SyncRecord.updated_at,
+            SyncRecord.digest,
+            SyncRecord.deleted,
+        )
+    )
 
 
 async def _not_carried(
@@ -331,25 +422,37 @@ async def _not_carried(
 async def _write_ledger(
     session: AsyncSession, site_id: int, applied: list[Item], removed: dict[str, list[str]]
 ) -> None:
-    rows = [
-        {
-            "site_id": site_id,
-            "type": item.type,
-            "external_id": item.external_id,
-            "updated_at": item.updated_at,
-            "digest": item.digest,
-            "deleted": item.op == "delete",
-        }
+    written = [
+        item
         for item in applied
         # A delete of something never synced still leaves a tombstone: a late upsert
         # older than the delete must not bring the record back.
         if item.action != "unchanged" or item.op == "delete"
     ]
-    dialect_insert = (
-        postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    )
-    for chunk in _chunks(rows, 1000):
-        statement = dialect_insert(_LEDGER)
+    if written and session.get_bind().dialect.name == "postgresql":
+        # One statement from a JSON rowset: no per-row round trip, parameter or plan.
+        rows = [
+            [item.type, item.external_id, item.updated_at.isoformat(), item.digest, item.op]
+            for item in written
+        ]
+        await session.execute(
+            text(
+                "INSERT INTO sync_records (site_id, type, external_id, updated_at, digest,"
+                " deleted)"
+                " SELECT :site_id, r.value ->> 0, r.value ->> 1,"
+                " CAST(r.value ->> 2 AS timestamptz), r.value ->> 3, r.value ->> 4 = 'delete'"
+                " FROM json_array_elements(CAST(:rows AS json)) AS r"
+                " ON CONFLICT (site_id, type, external_id) DO UPDATE SET"
+                " updated_at = EXCLUDED.updated_at, digest = EXCLUDED.digest,"
+                " deleted = EXCLUDED.deleted"
+                # Never move a ledger row back in time (a delete older than what is held).
+                " WHERE sync_records.updated_at <= EXCLUDED.updated_at"
+            ),
+            {"site_id": site_id, "rows": json.dumps(rows)},
+        )
+    elif written:
+        # SQLite: one compiled statement, run as an executemany.
+        statement = sqlite.insert(_LEDGER)
         statement = statement.on_conflict_do_update(
             index_elements=["site_id", "type", "external_id"],
             set_={
@@ -357,10 +460,22 @@ async def _write_ledger(
                 "digest": statement.excluded.digest,
                 "deleted": statement.excluded.deleted,
             },
-            # Never move a ledger row back in time (a delete older than what is held).
             where=statement.table.c.updated_at <= statement.excluded.updated_at,
         )
-        await session.execute(statement, list(chunk))
+        await session.execute(
+            statement,
+            [
+                {
+                    "site_id": site_id,
+                    "type": item.type,
+                    "external_id": item.external_id,
+                    "updated_at": item.updated_at,
+                    "digest": item.digest,
+                    "deleted": item.op == "delete",
+                }
+                for item in written
+            ],
+        )
     for kind, external_ids in removed.items():
         for id_chunk in _chunks(external_ids, 1000):
             await session.execute(
@@ -421,37 +536,42 @@ async def _uses(
 ) -> None:
     site_id = context.site.id
     upserts = [i for i in items if i.op == "upsert"]
-    members = await usage.find_memberships(
+    members = await usage.membership_ids(
         session, site_id, [i.data["membership"] for i in upserts if "membership" in i.data]
     )
     records: list[usage.UseRecord] = []
     visits: list[tuple[Item, passes.OfflineVisit]] = []
+    days: dict[str, date] = {}  # a batch's uses share few days: parse each once
+    kinds = {kind.value: kind for kind in UseKind}
     for item in upserts:
-        if "passToken" in item.data:
-            at = _datetime(item.data["at"]) if "at" in item.data else None
+        data = item.data
+        if "passToken" in data:
+            at = _datetime(data["at"]) if "at" in data else None
             if at is None:
                 reject(item, "a visit with a pass token needs `at`, when the kiosk saw it")
                 continue
-            kind = "DAY" if int(item.data.get("halfDays", 1)) >= 2 else "HALF_DAY"
+            kind = "DAY" if int(data.get("halfDays", 1)) >= 2 else "HALF_DAY"
             visits.append(
-                (item, passes.OfflineVisit(item.data["passToken"], at, kind, item.external_id))
+                (item, passes.OfflineVisit(data["passToken"], at, kind, item.external_id))
             )
             continue
-        membership = members.get(item.data["membership"])
-        if membership is None:
+        membership_id = members.get(data["membership"])
+        if membership_id is None:
             reject(
                 item,
-                f"no membership {item.data['membership']!r} at this space: "
-                "sync the membership first",
+                f"no membership {data['membership']!r} at this space: sync the membership first",
             )
             continue
+        day = days.get(data["date"])
+        if day is None:
+            day = days[data["date"]] = date.fromisoformat(data["date"])
         records.append(
             usage.UseRecord(
                 site_id=site_id,
-                day=date.fromisoformat(item.data["date"]),
-                kind=UseKind(item.data.get("kind", "OPEN_SPACE")),
-                units=int(item.data.get("halfDays", 1)),
-                subject=usage.membership_subject(membership.id),
+                day=day,
+                kind=kinds[data.get("kind", "OPEN_SPACE")],
+                units=int(data.get("halfDays", 1)),
+                subject=usage.membership_subject(membership_id),
                 home_site_id=site_id,
                 source=UseSource.SYNC,
                 external_id=item.external_id,

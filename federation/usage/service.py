@@ -10,16 +10,20 @@ back savepoint takes its staged changes with it.
 from __future__ import annotations
 
 import enum
+import json
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal, TypeVar, TypeVarTuple
 
 from sqlalchemy import (
+    BigInteger,
     ColumnElement,
     Date,
     Integer,
+    Select,
+    String,
     Table,
     bindparam,
     cast,
@@ -38,6 +42,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session, SessionTransaction
 
 from federation.errors import BadUserInput
+from federation.kit.arrays import text_array_param
 from federation.kit.clock import utcnow
 from federation.usage.models import (
     ActiveCount,
@@ -54,6 +59,7 @@ from federation.usage.periods import Period, period_end, period_start, periods_o
 from federation.usage.rollups import ANY_HOME, NETWORK, Deltas, UseFact, people_changes
 
 T = TypeVar("T")
+Ts = TypeVarTuple("Ts")
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,23 +165,34 @@ async def import_uses(session: AsyncSession, records: Sequence[UseRecord]) -> in
 
 
 async def sync_uses(session: AsyncSession, records: Sequence[UseRecord]) -> dict[str, Saved]:
-    """Create or change a space's synced uses by external id, set-based (one read, one bulk
-    insert, one bulk update), their rollups staged for the commit. All records are of one
-    space and carry an external id. Says for each external id what happened."""
+    """Create or change a space's synced uses by external id, set-based (a fixed number of
+    statements whatever the number of records), their rollups staged for the commit. All
+    records are of one space and carry distinct external ids. Says for each external id
+    what happened."""
     if not records:
         return {}
     site_ids = {r.site_id for r in records}
-    if len(site_ids) != 1 or any(r.external_id is None for r in records):
+    external_ids = [r.external_id for r in records if r.external_id is not None]
+    if len(site_ids) != 1 or len(external_ids) != len(records):
         raise BadUserInput("synced uses are of one space and carry external ids")
+    if len(set(external_ids)) != len(external_ids):
+        raise BadUserInput("synced uses carry distinct external ids")
     for record in records:
         _check(record)
     site_id = site_ids.pop()
-    held = await _synced_uses(session, site_id, [r.external_id for r in records if r.external_id])
-    table = Use.__table__
-    assert isinstance(table, Table)
+    inserted: set[str] = set()
+    rest = records
+    if session.get_bind().dialect.name == "postgresql":
+        # Insert first, leaving out the ids the space has: its unique index answers for
+        # each record, at the cost of the batch (a read of the ids would hash every use
+        # the space ever synced). Only the records it already had are read and compared.
+        inserted = await _insert_uses(session, site_id, records)
+        rest = [r for r in records if r.external_id not in inserted]
+    held = await _synced_uses(session, site_id, [r.external_id for r in rest if r.external_id])
     outcome: dict[str, Saved] = {}
-    fresh: list[dict[str, Any]] = []
-    changed: list[dict[str, Any]] = []
+    fresh: list[UseRecord] = []
+    changed: list[tuple[int, UseRecord]] = []
+    facts: list[tuple[UseFact, int]] = []
     for record in records:
         assert record.external_id is not None
         new = UseFact(
@@ -187,82 +204,204 @@ async def sync_uses(session: AsyncSession, records: Sequence[UseRecord]) -> dict
             record.home_site_id,
         )
         old = held.get(record.external_id)
-        values = {
-            "day": record.day,
-            "kind": record.kind,
-            "units": record.units,
-            "subject": record.subject,
-            "home_site_id": record.home_site_id,
-        }
-        if old is None:
-            fresh.append(
-                {
-                    **values,
-                    "site_id": site_id,
-                    "source": record.source,
-                    "external_id": record.external_id,
-                    "created_at": utcnow(),
-                }
-            )
-            _stage(session, new, +1)
+        if record.external_id in inserted:
+            facts.append((new, +1))
+            outcome[record.external_id] = "created"
+        elif old is None:
+            fresh.append(record)
+            facts.append((new, +1))
             outcome[record.external_id] = "created"
         elif old[1] == new:
             outcome[record.external_id] = "unchanged"
         else:
-            changed.append({**values, "b_id": old[0]})
-            _stage(session, old[1], -1)
-            _stage(session, new, +1)
+            changed.append((old[0], record))
+            facts += [(old[1], -1), (new, +1)]
             outcome[record.external_id] = "updated"
-        held[record.external_id] = (old[0] if old else 0, new)
-    for chunk in _chunks(fresh, 5000):
-        await session.execute(insert(table), list(chunk))
+    _stage_all(session, facts)
+    if fresh:
+        await _insert_uses(session, site_id, fresh)
     if changed:
-        statement = (
-            update(table)
-            .where(table.c.id == bindparam("b_id"))
-            .values({name: bindparam(name) for name in changed[0] if name != "b_id"})
-        )
-        await session.execute(statement, changed)
+        await _update_uses(session, changed)
     return outcome
+
+
+def _stage_all(session: AsyncSession, facts: Sequence[tuple[UseFact, int]]) -> None:
+    """`_stage` for many uses at once (the transaction looked up once)."""
+    if facts:
+        transaction = _current_transaction(session)
+        staged = session.sync_session.info.setdefault(_STAGED, [])
+        staged.extend(_Staged(transaction, sign, use=fact) for fact, sign in facts)
+
+
+def _uses_table() -> Table:
+    table = Use.__table__
+    assert isinstance(table, Table)
+    return table
+
+
+async def _insert_uses(
+    session: AsyncSession, site_id: int, records: Sequence[UseRecord]
+) -> set[str]:
+    """One statement; the external ids it inserted. PostgreSQL: an INSERT from a JSON rowset
+    (one parameter, no per-row round trip or plan) that skips the ids the space already
+    has; SQLite: an executemany of one compiled INSERT."""
+    now = utcnow()
+    if session.get_bind().dialect.name == "postgresql":
+        rows = [
+            {
+                "day": r.day.isoformat(),
+                "kind": r.kind.value,
+                "units": r.units,
+                "subject": r.subject,
+                "home_site_id": r.home_site_id,
+                "source": r.source.value,
+                "external_id": r.external_id,
+            }
+            for r in records
+        ]
+        inserted = await session.scalars(
+            text(
+                "INSERT INTO uses (site_id, day, kind, units, subject, home_site_id, source,"
+                " external_id, created_at)"
+                " SELECT :site_id, r.day, r.kind, r.units, r.subject, r.home_site_id, r.source,"
+                " r.external_id, :now"
+                " FROM json_to_recordset(CAST(:rows AS json)) AS r(day date, kind text,"
+                " units integer, subject text, home_site_id integer, source text,"
+                " external_id text)"
+                " ON CONFLICT (site_id, external_id) DO NOTHING RETURNING external_id"
+            ),
+            {"site_id": site_id, "now": now, "rows": json.dumps(rows)},
+        )
+        return set(inserted)
+    await session.execute(
+        insert(_uses_table()),
+        [
+            {
+                "site_id": site_id,
+                "day": r.day,
+                "kind": r.kind,
+                "units": r.units,
+                "subject": r.subject,
+                "home_site_id": r.home_site_id,
+                "source": r.source,
+                "external_id": r.external_id,
+                "created_at": now,
+            }
+            for r in records
+        ],
+    )
+    return {r.external_id for r in records if r.external_id is not None}
+
+
+async def _update_uses(session: AsyncSession, changed: Sequence[tuple[int, UseRecord]]) -> None:
+    """One statement: an UPDATE joined to a JSON rowset (PostgreSQL), an executemany
+    (SQLite)."""
+    if session.get_bind().dialect.name == "postgresql":
+        rows = [
+            {
+                "id": use_id,
+                "day": r.day.isoformat(),
+                "kind": r.kind.value,
+                "units": r.units,
+                "subject": r.subject,
+                "home_site_id": r.home_site_id,
+            }
+            for use_id, r in changed
+        ]
+        await session.execute(
+            text(
+                "UPDATE uses SET day = r.day, kind = r.kind, units = r.units,"
+                " subject = r.subject, home_site_id = r.home_site_id"
+                " FROM json_to_recordset(CAST(:rows AS json)) AS r(id bigint, day date,"
+                " kind text, units integer, subject text, home_site_id integer)"
+                " WHERE uses.id = r.id"
+            ),
+            {"rows": json.dumps(rows)},
+        )
+        return
+    table = _uses_table()
+    statement = (
+        update(table)
+        .where(table.c.id == bindparam("b_id"))
+        .values(
+            day=bindparam("day"),
+            kind=bindparam("kind"),
+            units=bindparam("units"),
+            subject=bindparam("subject"),
+            home_site_id=bindparam("home_site_id"),
+        )
+    )
+    await session.execute(
+        statement,
+        [
+            {
+                "b_id": use_id,
+                "day": r.day,
+                "kind": r.kind,
+                "units": r.units,
+                "subject": r.subject,
+                "home_site_id": r.home_site_id,
+            }
+            for use_id, r in changed
+        ],
+    )
 
 
 async def remove_synced_uses(
     session: AsyncSession, site_id: int, external_ids: Sequence[str]
 ) -> int:
-    """Remove a space's synced uses by external id (set-based); returns how many were."""
+    """Remove a space's synced uses by external id (set-based: one read, one delete);
+    returns how many were."""
     held = await _synced_uses(session, site_id, external_ids)
+    if not held:
+        return 0
     ids = [use_id for use_id, _ in held.values()]
-    for chunk in _chunks(ids, 1000):
-        await session.execute(delete(Use).where(Use.id.in_(chunk)))
-    for _, fact in held.values():
-        _stage(session, fact, -1)
+    if session.get_bind().dialect.name == "postgresql":
+        doomed: ColumnElement[bool] = Use.id == func.any(
+            bindparam("ids", ids, type_=postgresql.ARRAY(BigInteger))
+        )
+    else:
+        doomed = Use.id.in_(select(_json_values(ids).c.value))
+    await session.execute(delete(Use).where(doomed))
+    _stage_all(session, [(fact, -1) for _, fact in held.values()])
     return len(held)
+
+
+def _json_values(values: Sequence[Any]) -> Any:
+    """`values` as SQLite's one-column table `value`, from one JSON parameter."""
+    payload = bindparam("wanted", json.dumps(list(values)), type_=String)
+    return func.json_each(payload).table_valued("value")
+
+
+def _among(
+    session: AsyncSession, query: Select[*Ts], column: Any, values: Sequence[str]
+) -> Select[*Ts]:
+    """`query` kept to the rows whose `column` is among `values`, whatever their number, in
+    one statement with one parameter. PostgreSQL: joined to `unnest` of an array, which
+    the planner sizes right (never `IN (...)`: its statistics stale after a bulk load, it
+    would filter every row of the space against the whole list, quadratic); SQLite: `IN`
+    a JSON table, which it runs as one index lookup per value."""
+    if session.get_bind().dialect.name == "postgresql":
+        ids = cast(text_array_param("wanted", values), postgresql.ARRAY(String))
+        wanted = func.unnest(ids).table_valued("value").render_derived("wanted")
+        return query.join(wanted, column == wanted.c.value)
+    return query.where(column.in_(select(_json_values(values).c.value)))
 
 
 async def _synced_uses(
     session: AsyncSession, site_id: int, external_ids: Sequence[str]
 ) -> dict[str, tuple[int, UseFact]]:
+    """The space's uses among `external_ids`, in one statement."""
     held: dict[str, tuple[int, UseFact]] = {}
-    wanted = sorted(set(external_ids))
-    postgres = session.get_bind().dialect.name == "postgresql"
-    for chunk in _chunks(wanted, 1000):
-        query = select(
-            Use.id, Use.external_id, Use.day, Use.kind, Use.units, Use.subject, Use.home_site_id
-        ).where(Use.site_id == site_id)
-        if postgres:
-            # Joined to the wanted ids rather than `IN (...)`: right after a bulk load the
-            # planner's statistics are stale and it would filter every row of the space
-            # against the whole list (quadratic); a join stays linear.
-            ids = (
-                func.unnest(postgresql.array(chunk)).table_valued("value").render_derived("wanted")
-            )
-            query = query.join(ids, Use.external_id == ids.c.value)
-        else:
-            query = query.where(Use.external_id.in_(chunk))
-        rows = await session.execute(query)
-        for use_id, external_id, day, kind, units, subject, home in rows:
-            assert external_id is not None
-            held[external_id] = (use_id, UseFact(site_id, day, kind, units, subject, home))
+    if not external_ids:
+        return held
+    query = select(
+        Use.id, Use.external_id, Use.day, Use.kind, Use.units, Use.subject, Use.home_site_id
+    ).where(Use.site_id == site_id)
+    rows = await session.execute(_among(session, query, Use.external_id, sorted(set(external_ids))))
+    for use_id, external_id, day, kind, units, subject, home in rows:
+        assert external_id is not None
+        held[external_id] = (use_id, UseFact(site_id, day, kind, units, subject, home))
     return held
 
 
@@ -270,15 +409,26 @@ async def find_memberships(
     session: AsyncSession, site_id: int, external_ids: Sequence[str]
 ) -> dict[str, Membership]:
     """A space's memberships by external id (those it holds among `external_ids`)."""
-    found: dict[str, Membership] = {}
-    for chunk in _chunks(sorted(set(external_ids)), 1000):
-        for membership in await session.scalars(
-            select(Membership).where(
-                Membership.site_id == site_id, Membership.external_id.in_(chunk)
-            )
-        ):
-            found[membership.external_id] = membership
-    return found
+    if not external_ids:
+        return {}
+    query = select(Membership).where(Membership.site_id == site_id)
+    found = await session.scalars(
+        _among(session, query, Membership.external_id, sorted(set(external_ids)))
+    )
+    return {membership.external_id: membership for membership in found}
+
+
+async def membership_ids(
+    session: AsyncSession, site_id: int, external_ids: Sequence[str]
+) -> dict[str, int]:
+    """The ids of a space's memberships by external id, in one statement (no objects)."""
+    if not external_ids:
+        return {}
+    query = select(Membership.external_id, Membership.id).where(Membership.site_id == site_id)
+    rows = await session.execute(
+        _among(session, query, Membership.external_id, sorted(set(external_ids)))
+    )
+    return {external_id: membership_id for external_id, membership_id in rows}  # noqa: C416
 
 
 def _fact(use: Use) -> UseFact:

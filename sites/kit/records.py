@@ -8,6 +8,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+# One encoder for every digest (json.dumps with options builds a new one per call).
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), default=str)
+
 
 @dataclass(frozen=True, slots=True)
 class Record:
@@ -23,8 +26,7 @@ class Record:
     @property
     def digest(self) -> str:
         """What the record says, not when: an unchanged record is not sent again."""
-        canonical = json.dumps(self.data, sort_keys=True, separators=(",", ":"), default=str)
-        return hashlib.sha256(canonical.encode()).hexdigest()
+        return hashlib.sha256(_CANONICAL.encode(self.data).encode()).hexdigest()
 
     def upsert(self) -> dict[str, Any]:
         return {

@@ -48,17 +48,21 @@ def changes(
     outgoing: list[dict[str, Any]] = []
     after: dict[str, str | None] = {}
     current = {r.key: r for r in records}
+    sent = state.sent
+    changed = [
+        (key, record, digest)
+        for key, record in current.items()
+        if sent.get(key) != (digest := record.digest)
+    ]
     # Memberships first: the uses and bookings of a batch may name them.
     order = {"site_profile": 0, "membership": 1, "usage": 2, "booking": 3, "event": 4}
-    for record in sorted(records, key=lambda r: (order.get(r.type, 9), r.key)):
-        digest = record.digest
-        if state.sent.get(record.key) != digest:
-            outgoing.append(record.upsert())
-            after[record.key] = digest
-    for key in sorted(state.sent):
-        if key not in current:
-            outgoing.append(delete(key, now))
-            after[key] = None
+    changed.sort(key=lambda change: (order.get(change[1].type, 9), change[0]))
+    for key, record, digest in changed:
+        outgoing.append(record.upsert())
+        after[key] = digest
+    for key in sorted(sent.keys() - current.keys()):
+        outgoing.append(delete(key, now))
+        after[key] = None
     return outgoing, after
 
 

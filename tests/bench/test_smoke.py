@@ -33,6 +33,7 @@ def test_the_generator_is_deterministic_and_every_scenario_runs_without_errors(
         peer=False,
         output=output,
         quiet=True,
+        sync_records=1_000,
     )
 
     assert json.loads(output.read_text())["results"] == json.loads(json.dumps(record["results"]))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -86,3 +87,13 @@ def test_a_mapped_column_that_is_missing_is_named(tmp_path: Path) -> None:
     raw = "Jour;Adhérent\n05/01/2026;CAS-1\n"
     with pytest.raises(SourceError, match="no column 'Date'"):
         read(tmp_path, raw.encode())
+
+
+def test_day_first_dates_and_times_read_with_one_or_two_digits_and_impossible_ones_fail() -> None:
+    zone = __import__("zoneinfo").ZoneInfo("Europe/Paris")
+    assert csv.parse_date("5/1/2026") == csv.parse_date("05/01/2026") == date(2026, 1, 5)
+    assert csv.parse_date("2026-01-05") == date(2026, 1, 5)
+    assert csv.parse_datetime("05/01/2026 9:30", zone) == datetime(2026, 1, 5, 9, 30, tzinfo=zone)
+    assert csv.parse_datetime("05/01/2026 09:30:15", zone).second == 15
+    with pytest.raises(ValueError, match="is not a date"):
+        csv.parse_date("31/02/2026")

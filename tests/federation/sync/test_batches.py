@@ -105,6 +105,24 @@ async def test_invalid_records_are_rejected_one_by_one_and_the_others_apply(hub:
     assert await counts(hub) == {"memberships": 1, "uses": 1, "runs": 1}
 
 
+async def test_a_use_naming_both_a_member_and_a_pass_or_neither_is_rejected_alone(
+    hub: Hub,
+) -> None:
+    site = await make_site(hub.db, "casaco")
+    both = use("u-both", "m-1")
+    both["data"] = {**both["data"], "passToken": "tok"}
+    neither = use("u-neither", "m-1")
+    del neither["data"]["membership"]
+    records = [membership("m-1"), use("u-1", "m-1"), both, neither, use("u-2", "m-1")]
+    answer = (await post(hub, batch("casaco", *records), space_client(site.id))).json()
+    assert answer["applied"]["created"] == 3
+    assert [(r["index"], r["externalId"]) for r in answer["rejected"]] == [
+        (2, "u-both"),
+        (3, "u-neither"),
+    ]
+    assert all("records[" in r["reason"] for r in answer["rejected"])
+
+
 async def test_an_older_update_never_overwrites_newer_data(hub: Hub) -> None:
     site = await make_site(hub.db, "casaco")
     client = space_client(site.id)
