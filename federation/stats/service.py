@@ -11,17 +11,30 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
+from weakref import WeakKeyDictionary
 
-from sqlalchemy import ColumnElement, Select, String, cast, func, or_, select, tuple_
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    String,
+    cast,
+    func,
+    literal,
+    literal_column,
+    or_,
+    select,
+    true,
+    tuple_,
+    union_all,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from federation.access import Role, Viewer
 from federation.directory.models import Site
-from federation.directory.service import require_site_ids
 from federation.errors import BadUserInput, Forbidden
 from federation.stats.occupancy import (
     Capacity,
@@ -71,6 +84,9 @@ class StatsRequest:
     selection: tuple[int, ...] | None
     # The spaces listed in bySite and in the visit matrix; None is every space.
     shown: tuple[int, ...] | None
+    # The selected spaces' capacities, read with their slugs (None for the whole network,
+    # whose capacities come from the per-process cache).
+    selected: Capacities | None = None
 
     @property
     def previous(self) -> tuple[date, date]:
@@ -128,12 +144,13 @@ async def prepare(
     allowed = stats_spaces(viewer)
     check_range(first, last, grouping)
     selection: tuple[int, ...] | None = None
+    selected: Capacities | None = None
     if sites is not None:
         if not sites:
             raise BadUserInput(
                 "give at least one space in `sites`, or leave it out", argument="sites"
             )
-        ids = await require_site_ids(session, sites)
+        ids, selected = await _selected_sites(session, sites)
         if allowed is not None and not set(ids.values()) <= allowed:
             outside = sorted(slug for slug, site_id in ids.items() if site_id not in allowed)
             raise Forbidden(f"you may see the figures of your own spaces only, not {outside[0]!r}")
@@ -142,7 +159,23 @@ async def prepare(
         shown = selection
     else:
         shown = tuple(sorted(set(selection) if selection is not None else allowed))
-    return StatsRequest(first, last, grouping, selection, shown)
+    return StatsRequest(first, last, grouping, selection, shown, selected)
+
+
+async def _selected_sites(
+    session: AsyncSession, slugs: Sequence[str]
+) -> tuple[dict[str, int], Capacities]:
+    """Slug -> id of the spaces asked for, and their capacities, in one statement;
+    BAD_USER_INPUT naming the first unknown slug."""
+    wanted = set(slugs)
+    rows = (
+        await session.execute(select(Site.slug, *_CAPACITY_COLUMNS).where(Site.slug.in_(wanted)))
+    ).all()
+    ids = {row[0]: row[1] for row in rows}
+    missing = sorted(wanted - ids.keys())
+    if missing:
+        raise BadUserInput(f"unknown space {missing[0]!r}", argument="site")
+    return ids, _capacities(tuple(row[1:]) for row in rows)
 
 
 # --- capacity -----------------------------------------------------------------------------
@@ -167,16 +200,22 @@ class Capacities:
         return sum(self.sites[s].desk_half_days(first, last) for s in request.selection)
 
 
-async def load_capacities(session: AsyncSession, request: StatsRequest) -> Capacities:
-    # Opening hours as text: thousands of spaces share a few dozen timetables, each parsed once.
-    hours_text = cast(Site.opening_hours, String)
-    query = select(Site.id, Site.desks, hours_text, Site.joined_at, Site.name_key)
-    if request.selection is not None:
-        query = query.where(Site.id.in_(request.selection))
+# What a space's capacity is made of. Opening hours as text: thousands of spaces share a few
+# dozen timetables, each parsed once.
+_CAPACITY_COLUMNS = (
+    Site.id,
+    Site.desks,
+    cast(Site.opening_hours, String),
+    Site.joined_at,
+    Site.name_key,
+)
+
+
+def _capacities(rows: Iterable[tuple[Any, ...]]) -> Capacities:
     sites: dict[int, SiteCapacity] = {}
     names: dict[int, str] = {}
     patterns: dict[str | None, Pattern] = {}
-    for site_id, desks, hours, joined_at, name_key in await session.execute(query):
+    for site_id, desks, hours, joined_at, name_key in rows:
         pattern = patterns.get(hours)
         if pattern is None:
             pattern = patterns[hours] = half_days_by_weekday(json.loads(hours) if hours else [])
@@ -186,6 +225,73 @@ async def load_capacities(session: AsyncSession, request: StatsRequest) -> Capac
         sorted(s.site_id for s in sites.values() if not s.desks or not any(s.pattern))
     )
     return Capacities(sites, Capacity(sites.values()), names, uncounted)
+
+
+# --- the network's capacities, cached per process -----------------------------------------
+#
+# Every space's desks and opening hours make the network's capacity: reading and parsing
+# them all is the one part of the network figures whose cost grows with the number of
+# spaces. They are kept per process (per engine), with a fingerprint of the `sites` table
+# read in the same statement; each request reads the fingerprint again (one aggregate over
+# the table, no row leaves the database) and reloads when it changed. The fingerprint
+# covers every row version, not a timestamp: an edit is seen by the next request whatever
+# the order in which concurrent edits commit.
+
+Fingerprint = tuple[int, object]
+
+
+def _fingerprint_query(dialect: str) -> Select[int, Any]:
+    """(rows, digest) of the `sites` table, in one aggregate."""
+    if dialect == "postgresql":
+        # A row's xmin changes with every write of it: the sum of the rows' 64-bit hashes
+        # of (id, xmin) changes with any insert, update or delete.
+        version = func.hashtextextended(func.concat(Site.id, ":", literal_column("sites.xmin")), 0)
+        return select(func.count(), func.sum(version)).select_from(Site)
+    # SQLite has no row versions: the capacity columns themselves, in id order.
+    ordered = select(*_CAPACITY_COLUMNS).order_by(Site.id).subquery()
+    row: ColumnElement[str] = literal("")
+    for column in ordered.c:
+        row = row.concat(func.coalesce(cast(column, String), "")).concat("|")
+    return select(func.count(), func.group_concat(row, "\n")).select_from(ordered)
+
+
+_NETWORK_CAPACITIES: WeakKeyDictionary[Any, tuple[Fingerprint, Capacities]] = WeakKeyDictionary()
+
+
+async def network_capacities(session: AsyncSession) -> Capacities:
+    """Every space's capacity: from the process's cache while the `sites` table has not
+    changed (one statement), read again otherwise (one more)."""
+    engine = session.get_bind()
+    dialect = engine.dialect.name
+    fingerprint_query = _fingerprint_query(dialect)
+    current = (await session.execute(fingerprint_query)).one()
+    cached = _NETWORK_CAPACITIES.get(engine)
+    if cached is not None and cached[0] == tuple(current):
+        return cached[1]
+    # The rows and their fingerprint in one statement, so in one snapshot.
+    known = fingerprint_query.subquery()
+    rows = (
+        await session.execute(
+            select(known.c[0], known.c[1], *_CAPACITY_COLUMNS).select_from(
+                known.outerjoin(Site, true())
+            )
+        )
+    ).all()
+    fingerprint: Fingerprint = (rows[0][0], rows[0][1])
+    capacities = _capacities(tuple(row[2:]) for row in rows if row[2] is not None)
+    _NETWORK_CAPACITIES[engine] = (fingerprint, capacities)
+    return capacities
+
+
+async def load_capacities(session: AsyncSession, request: StatsRequest) -> Capacities:
+    """The capacities the request counts: the selection's (read with their slugs) or the
+    whole network's (cached)."""
+    if request.selection is None:
+        return await network_capacities(session)
+    if request.selected is not None:
+        return request.selected
+    rows = await session.execute(select(*_CAPACITY_COLUMNS).where(Site.id.in_(request.selection)))
+    return _capacities(tuple(row) for row in rows)
 
 
 # --- figures ------------------------------------------------------------------------------
@@ -295,7 +401,8 @@ async def totals(
     first: date | None = None,
     last: date | None = None,
 ) -> Totals:
-    """The selection's totals over the request's range (or another one, for `previous`)."""
+    """The selection's totals over the request's range (or another one, for `previous`):
+    one statement."""
     first, last = first or request.first, last or request.last
     pieces = cover(first, last)
     scope = _scope(request)
@@ -316,13 +423,13 @@ async def totals(
                 total(NewMembersByPeriod.members, NewMembersByPeriod),
                 total(VisitsByPeriod.uses, VisitsByPeriod, VisitsByPeriod.home_site_id == ANY_HOME),
                 _open_space_at(capacities.uncounted, pieces),
+                _people_in(scope, pieces).scalar_subquery(),
             )
         )
     ).one()
-    people = await _people(session, scope, [pieces])
     return Totals(
         uses=int(row[0]),
-        active_coworkers=people[0],
+        active_coworkers=int(row[5] or 0),
         new_members=int(row[2]),
         cross_site_visits=int(row[3]),
         desk_half_days=int(row[1]) - int(row[4]),
@@ -371,18 +478,23 @@ async def series(
     session: AsyncSession, request: StatsRequest, capacities: Capacities
 ) -> list[PeriodFigures]:
     """One entry per period of the grouping in the range, empty ones included; the first
-    and last are cut to the range, so the entries add up to the totals."""
+    and last are cut to the range, so the entries add up to the totals. One statement:
+    uses by piece and kind, the open-space uses of spaces without capacity, and the people
+    of each period (a counter per whole period, a distinct count for a cut one), as the
+    parts of one UNION ALL told apart by their first column."""
     periods = list(periods_between(request.grouping, request.first, request.last))
     covers = [cover(first, last) for _, first, last in periods]
     pieces = {piece for pieces in covers for piece in pieces}
     scope = _scope(request)
-    uses: defaultdict[Piece, int] = defaultdict(int)
-    open_space: defaultdict[Piece, int] = defaultdict(int)
-    query = (
+    nothing: ColumnElement[Any] = literal_column("NULL")
+    kind_text: Any = cast(UsesByPeriod.kind, String)
+    parts: list[Select[Any]] = [
         select(
+            literal("uses"),
+            literal(0),
             UsesByPeriod.period,
             UsesByPeriod.starts_on,
-            UsesByPeriod.kind,
+            kind_text,
             func.sum(UsesByPeriod.uses),
         )
         .where(
@@ -390,14 +502,17 @@ async def series(
             _in_pieces(UsesByPeriod.period, UsesByPeriod.starts_on, pieces),
         )
         .group_by(UsesByPeriod.period, UsesByPeriod.starts_on, UsesByPeriod.kind)
-    )
-    for period, starts_on, kind, count in await session.execute(query):
-        uses[(period, starts_on)] += count
-        if kind == UseKind.OPEN_SPACE:
-            open_space[(period, starts_on)] += count
+    ]
     if capacities.uncounted:
-        uncounted = (
-            select(UsesByPeriod.period, UsesByPeriod.starts_on, func.sum(UsesByPeriod.uses))
+        parts.append(
+            select(
+                literal("uncounted"),
+                literal(0),
+                UsesByPeriod.period,
+                UsesByPeriod.starts_on,
+                nothing,
+                func.sum(UsesByPeriod.uses),
+            )
             .where(
                 UsesByPeriod.site_id.in_(capacities.uncounted),
                 UsesByPeriod.kind == UseKind.OPEN_SPACE,
@@ -405,11 +520,44 @@ async def series(
             )
             .group_by(UsesByPeriod.period, UsesByPeriod.starts_on)
         )
-        for period, starts_on, count in await session.execute(uncounted):
-            open_space[(period, starts_on)] -= count
-    people = await _people(session, scope, covers)
+    whole = {covers[i][0] for i, pieces_of in enumerate(covers) if len(pieces_of) == 1}
+    if whole:
+        parts.append(_people_by_piece(scope, whole))
+    # Only the first and last periods of a series can be cut by the range.
+    ragged = [i for i, pieces_of in enumerate(covers) if len(pieces_of) > 1]
+    for i in ragged:
+        parts.append(
+            select(
+                literal("ragged"),
+                literal(i),
+                nothing,
+                nothing,
+                nothing,
+                _people_in(scope, covers[i]).scalar_subquery(),
+            )
+        )
+    uses: defaultdict[Piece, int] = defaultdict(int)
+    open_space: defaultdict[Piece, int] = defaultdict(int)
+    people_by_piece: dict[Piece, int] = {}
+    people_cut: dict[int, int] = {}
+    for part, index, period, starts_on, kind, value in await session.execute(union_all(*parts)):
+        count = int(value or 0)
+        if part == "uses":
+            piece = (Period(period), _day(starts_on))
+            uses[piece] += count
+            if kind == UseKind.OPEN_SPACE.value:
+                open_space[piece] += count
+        elif part == "uncounted":
+            open_space[(Period(period), _day(starts_on))] -= count
+        elif part == "people":
+            people_by_piece[(Period(period), _day(starts_on))] = count
+        else:
+            people_cut[int(index)] = count
     figures: list[PeriodFigures] = []
-    for (start, first, last), pieces_of, active in zip(periods, covers, people, strict=True):
+    for i, ((start, first, last), pieces_of) in enumerate(zip(periods, covers, strict=True)):
+        active = (
+            people_by_piece.get(pieces_of[0], 0) if len(pieces_of) == 1 else people_cut.get(i, 0)
+        )
         figures.append(
             PeriodFigures(
                 label=label(request.grouping, start),
@@ -422,6 +570,11 @@ async def series(
             )
         )
     return figures
+
+
+def _day(value: date | str) -> date:
+    """A date from a UNION's column (SQLite hands dates back as text there)."""
+    return value if isinstance(value, date) else date.fromisoformat(value)
 
 
 async def by_site(
@@ -554,55 +707,54 @@ def _check_first(first: int) -> int:
     return first
 
 
-async def _people(
-    session: AsyncSession, scope: list[int], covers: Sequence[Sequence[Piece]]
-) -> list[int]:
-    """Distinct people active in each range (given as its pieces), over the scope's
-    spaces: a counter when one period of one scope covers it, distinct subjects otherwise.
-    At most three statements, whatever the number of ranges."""
-    answers: dict[int, int] = {}
-    single = [i for i, pieces in enumerate(covers) if len(pieces) == 1]
-    if single:
-        wanted = {covers[i][0] for i in single}
-        if len(scope) == 1:
-            query: Select[Period, date, int] = select(
-                ActiveCount.period, ActiveCount.starts_on, ActiveCount.people
-            ).where(
-                ActiveCount.site_id == scope[0],
-                ActiveCount.home_site_id == ANY_HOME,
-                _in_pieces(ActiveCount.period, ActiveCount.starts_on, wanted),
-            )
-        else:
-            query = (
-                select(
-                    ActiveSubject.period,
-                    ActiveSubject.starts_on,
-                    func.count(ActiveSubject.subject.distinct()),
-                )
-                .where(
-                    ActiveSubject.site_id.in_(scope),
-                    ActiveSubject.home_site_id == ANY_HOME,
-                    _in_pieces(ActiveSubject.period, ActiveSubject.starts_on, wanted),
-                )
-                .group_by(ActiveSubject.period, ActiveSubject.starts_on)
-            )
-        found = {(period, start): int(n) for period, start, n in await session.execute(query)}
-        for i in single:
-            answers[i] = found.get(covers[i][0], 0)
-    ragged = [i for i, pieces in enumerate(covers) if len(pieces) > 1]
-    # Only the first and last periods of a series can be ragged, and a range is one.
-    for i in ragged:
-        answers[i] = int(
-            await session.scalar(
-                select(func.count(ActiveSubject.subject.distinct())).where(
-                    ActiveSubject.site_id.in_(scope),
-                    ActiveSubject.home_site_id == ANY_HOME,
-                    _in_pieces(ActiveSubject.period, ActiveSubject.starts_on, covers[i]),
-                )
-            )
-            or 0
+def _people_in(scope: list[int], pieces: Sequence[Piece]) -> Select[Any]:
+    """Distinct people active over the pieces, in the scope's spaces (one value): a counter
+    when one period of one scope covers it, distinct subjects otherwise."""
+    if len(pieces) == 1 and len(scope) == 1:
+        return select(func.coalesce(func.sum(ActiveCount.people), 0)).where(
+            ActiveCount.site_id == scope[0],
+            ActiveCount.home_site_id == ANY_HOME,
+            _in_pieces(ActiveCount.period, ActiveCount.starts_on, pieces),
         )
-    return [answers.get(i, 0) for i in range(len(covers))]
+    return select(func.count(ActiveSubject.subject.distinct())).where(
+        ActiveSubject.site_id.in_(scope),
+        ActiveSubject.home_site_id == ANY_HOME,
+        _in_pieces(ActiveSubject.period, ActiveSubject.starts_on, pieces),
+    )
+
+
+def _people_by_piece(scope: list[int], pieces: Collection[Piece]) -> Select[Any]:
+    """("people", 0, period, starts_on, NULL, people) for each whole period."""
+    nothing: ColumnElement[Any] = literal_column("NULL")
+    if len(scope) == 1:
+        return select(
+            literal("people"),
+            literal(0),
+            ActiveCount.period,
+            ActiveCount.starts_on,
+            nothing,
+            ActiveCount.people,
+        ).where(
+            ActiveCount.site_id == scope[0],
+            ActiveCount.home_site_id == ANY_HOME,
+            _in_pieces(ActiveCount.period, ActiveCount.starts_on, pieces),
+        )
+    return (
+        select(
+            literal("people"),
+            literal(0),
+            ActiveSubject.period,
+            ActiveSubject.starts_on,
+            nothing,
+            func.count(ActiveSubject.subject.distinct()),
+        )
+        .where(
+            ActiveSubject.site_id.in_(scope),
+            ActiveSubject.home_site_id == ANY_HOME,
+            _in_pieces(ActiveSubject.period, ActiveSubject.starts_on, pieces),
+        )
+        .group_by(ActiveSubject.period, ActiveSubject.starts_on)
+    )
 
 
 # --- everything at once (exports) ---------------------------------------------------------

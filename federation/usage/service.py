@@ -752,12 +752,11 @@ async def rebuild_rollups(
     if first is not None and last is not None and first > last:
         raise BadUserInput("`from` must not be after `to`", argument="from")
     await flush_rollups(session)
-    postgres = session.get_bind().dialect.name == "postgresql"
-    if postgres:
-        # Writers wait until the rebuild commits, so none is counted twice or missed.
-        await session.execute(text("LOCK TABLE uses, memberships IN SHARE MODE"))
-    for period in Period:
-        await _rebuild_period(session, period, first, last, postgres=postgres)
+    if session.get_bind().dialect.name == "postgresql":
+        await _rebuild_postgresql(session, first, last)
+    else:
+        for period in Period:
+            await _rebuild_period(session, period, first, last, postgres=False)
     uses = select(func.count()).select_from(Use)
     memberships = select(func.count()).select_from(Membership)
     if first is not None:
@@ -771,6 +770,185 @@ async def rebuild_rollups(
         last,
         uses=await session.scalar(uses) or 0,
         memberships=await session.scalar(memberships) or 0,
+    )
+
+
+# Memory for the rebuild's hash aggregates (one per period kind, over every use in the range)
+# and for sorting the primary key it builds; set for the rebuild's statements only, then put
+# back as they were.
+_REBUILD_SETTINGS = {"work_mem": "256MB", "maintenance_work_mem": "1GB"}
+_DAYS = "rollup_rebuild_days"  # a temporary table: uses by day, space, kind and visiting home
+
+
+def _sql_period_start(period: Period, column: str) -> str:
+    if period is Period.DAY:
+        return column
+    return f"CAST(date_trunc('{period.value.lower()}', {column}) AS date)"
+
+
+def _bounds(
+    period: Period, first: date | None, last: date | None
+) -> tuple[date | None, date | None]:
+    """The whole periods of kind `period` that meet [first, last]: their first and last day."""
+    low = period_start(period, first) if first is not None else None
+    high = period_end(period, period_start(period, last)) if last is not None else None
+    return low, high
+
+
+def _between(column: str, low: date | None, high: date | None) -> str:
+    conditions = ["TRUE"]
+    if low is not None:
+        conditions.append(f"{column} >= :low")
+    if high is not None:
+        conditions.append(f"{column} <= :high")
+    return " AND ".join(conditions)
+
+
+async def _rebuild_postgresql(session: AsyncSession, first: date | None, last: date | None) -> None:
+    """Set-based: per period kind, one statement per rollup table, each an INSERT ... SELECT
+    of a hash aggregate with grouping sets (a space's rows, the network's and the visitors'
+    in one pass). Uses and visits are aggregated from a small per-day table built once; the
+    active subjects (6 or 7 rows per use) and their counts come from one statement.
+
+    A rebuild of everything empties the tables with TRUNCATE and builds the primary key of
+    `usage_active_subjects` once at the end rather than row by row (three times faster);
+    both happen inside the caller's transaction, so no one else ever sees them missing:
+    readers and writers of the rollups wait until it commits."""
+    # Writers wait until the rebuild commits, so none is counted twice or missed.
+    await session.execute(text("LOCK TABLE uses, memberships IN SHARE MODE"))
+    before = await _settings(session, _REBUILD_SETTINGS)
+    subjects = ActiveSubject.__table__
+    assert isinstance(subjects, Table)
+    tables = [
+        UsesByPeriod.__table__,
+        ActiveSubject.__table__,
+        ActiveCount.__table__,
+        VisitsByPeriod.__table__,
+        NewMembersByPeriod.__table__,
+    ]
+    names = [t.name for t in tables if isinstance(t, Table)]
+    everything = first is None and last is None
+    primary_key = subjects.primary_key
+    if everything:
+        await session.execute(text(f"TRUNCATE {', '.join(names)}"))
+        await session.execute(
+            text(f"ALTER TABLE {subjects.name} DROP CONSTRAINT {primary_key.name}")
+        )
+    else:
+        for period in Period:
+            low, high = _bounds(period, first, last)
+            starts = {
+                "period": period.value,
+                "low": low,
+                "high": period_start(period, high) if high is not None else None,
+            }
+            for name in names:
+                await session.execute(
+                    text(
+                        f"DELETE FROM {name} WHERE period = :period AND "  # noqa: S608
+                        + _between("starts_on", low, high)
+                    ),
+                    starts,
+                )
+    # The widest range any period kind needs: weeks cross the ends of years.
+    lows = [_bounds(p, first, last)[0] for p in Period]
+    highs = [_bounds(p, first, last)[1] for p in Period]
+    low = min(d for d in lows if d is not None) if first is not None else None
+    high = max(d for d in highs if d is not None) if last is not None else None
+    visiting_home = "CASE WHEN home_site_id <> site_id THEN home_site_id END"
+    await session.execute(
+        text(
+            f"CREATE TEMPORARY TABLE {_DAYS} ON COMMIT DROP AS "  # noqa: S608
+            f"SELECT day, site_id, kind, {visiting_home} AS home, sum(units) AS units "
+            f"FROM uses WHERE {_between('day', low, high)} GROUP BY 1, 2, 3, 4"
+        ),
+        {"low": low, "high": high},
+    )
+    for period in Period:
+        await _rebuild_period_postgresql(session, period, *_bounds(period, first, last))
+    await session.execute(text(f"DROP TABLE {_DAYS}"))
+    if everything:
+        columns = ", ".join(c.name for c in primary_key.columns)
+        await session.execute(
+            text(
+                f"ALTER TABLE {subjects.name} ADD CONSTRAINT {primary_key.name} "
+                f"PRIMARY KEY ({columns})"
+            )
+        )
+    await _settings(session, before)
+
+
+async def _settings(session: AsyncSession, wanted: Mapping[str, str]) -> dict[str, str]:
+    """Set PostgreSQL settings for the rest of the transaction; returns what they were."""
+    before: dict[str, str] = {}
+    for name, value in wanted.items():
+        before[name] = await session.scalar(text("SELECT current_setting(:name)"), {"name": name})
+        await session.execute(
+            text("SELECT set_config(:name, :value, true)"), {"name": name, "value": value}
+        )
+    return before
+
+
+async def _rebuild_period_postgresql(
+    session: AsyncSession, period: Period, low: date | None, high: date | None
+) -> None:
+    # Table and column names come from the models and periods from the enum, never from input.
+    parameters = {"period": period.value, "low": low, "high": high}
+    day = _sql_period_start(period, "day")
+    await session.execute(
+        text(
+            "INSERT INTO usage_uses_by_period (period, starts_on, site_id, kind, uses) "  # noqa: S608
+            "SELECT :period, s, coalesce(site_id, 0), kind, sum(units) "
+            f"FROM (SELECT {day} AS s, site_id, kind, units FROM {_DAYS} "
+            f"WHERE {_between('day', low, high)}) AS d "
+            "GROUP BY GROUPING SETS ((s, site_id, kind), (s, kind))"
+        ),
+        parameters,
+    )
+    await session.execute(
+        text(
+            "INSERT INTO usage_visits_by_period (period, starts_on, site_id, home_site_id, uses) "  # noqa: S608
+            "SELECT :period, s, coalesce(site_id, 0), coalesce(home, 0), sum(units) "
+            f"FROM (SELECT {day} AS s, site_id, home, units FROM {_DAYS} "
+            f"WHERE home IS NOT NULL AND {_between('day', low, high)}) AS d "
+            "GROUP BY GROUPING SETS ((s, site_id, home), (s, site_id), (s))"
+        ),
+        parameters,
+    )
+    # Each subject per space, network-wide, and per visited space and home; the third set
+    # also groups the uses of people at home (no visiting home): HAVING leaves them out.
+    home = "CASE WHEN home_site_id <> site_id THEN home_site_id END"
+    await session.execute(
+        text(
+            "WITH active AS ("  # noqa: S608
+            " SELECT s, coalesce(site, 0) AS site_id, coalesce(home, 0) AS home_site_id,"
+            " subject, uses FROM ("
+            f"  SELECT {day} AS s, site_id AS site, {home} AS home, subject, count(*) AS uses"
+            f"  FROM uses WHERE {_between('day', low, high)}"
+            "   GROUP BY GROUPING SETS"
+            "   ((1, site_id, subject), (1, subject), (1, site_id, 3, subject))"
+            f"  HAVING grouping({home}) = 1 OR {home} IS NOT NULL"
+            " ) AS grouped"
+            "), added AS ("
+            " INSERT INTO usage_active_subjects"
+            " (period, starts_on, site_id, home_site_id, subject, uses)"
+            " SELECT :period, s, site_id, home_site_id, subject, uses FROM active"
+            ") "
+            "INSERT INTO usage_active_counts (period, starts_on, site_id, home_site_id, people) "
+            "SELECT :period, s, site_id, home_site_id, count(*) FROM active GROUP BY 2, 3, 4"
+        ),
+        parameters,
+    )
+    joined = _sql_period_start(period, "starts_on")
+    await session.execute(
+        text(
+            "INSERT INTO usage_new_members_by_period (period, starts_on, site_id, members) "  # noqa: S608
+            "SELECT :period, s, coalesce(site_id, 0), count(*) "
+            f"FROM (SELECT {joined} AS s, site_id FROM memberships "
+            f"WHERE {_between('starts_on', low, high)}) AS m "
+            "GROUP BY GROUPING SETS ((s, site_id), (s))"
+        ),
+        parameters,
     )
 
 

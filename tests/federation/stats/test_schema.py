@@ -8,8 +8,10 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
+from sqlalchemy import text, update
 
 from federation.access import Viewer
+from federation.directory.models import Site
 from federation.usage.models import UseKind
 from federation.usage.service import MembershipRecord, save_membership
 from tests.factories import make_site
@@ -365,16 +367,88 @@ async def test_five_years_and_a_year_of_days_are_the_limits_not_beyond(hub: Hub)
 async def test_the_full_query_runs_the_same_few_statements_whatever_the_range_and_spaces(
     hub: Hub,
 ) -> None:
-    small = [await make_space(hub.db) for _ in range(2)]
-    await record_all(hub.db, [use(small[1], date(2025, 3, 3), "p", home=small[0])])
+    # A space outside the visits: bySite lists spaces the visit matrix does not name.
+    small = [await make_space(hub.db) for _ in range(3)]
+    await record_all(hub.db, [use(small[1], date(2025, 3, 10), "p", home=small[0])])
+    await stats(hub, "2025-03-05", "2025-03-20", groupBy="WEEK")  # the capacities, cached
     with count_statements(hub.db) as two_weeks:
         await stats(hub, "2025-03-05", "2025-03-20", groupBy="WEEK")
     for _ in range(10):
         await make_space(hub.db)
+    with count_statements(hub.db) as after_new_spaces:
+        await stats(hub, "2021-02-17", "2025-11-03", groupBy="WEEK")
     with count_statements(hub.db) as years_of_weeks:
         await stats(hub, "2021-02-17", "2025-11-03", groupBy="WEEK")
     with count_statements(hub.db) as whole_months:
         await stats(hub, "2021-01-01", "2025-10-31")
-    assert two_weeks.count == years_of_weeks.count <= 14, years_of_weeks.statements
-    # Whole periods are read from counters: fewer statements still.
-    assert whole_months.count <= years_of_weeks.count
+    # The sites' fingerprint, totals, previous, series, bySite (2), visits (2), the
+    # spaces of bySite and of visits (one or two batches, as the resolvers interleave).
+    assert two_weeks.count == years_of_weeks.count <= 10, years_of_weeks.statements
+    # New spaces: the capacities are read again, once.
+    assert after_new_spaces.count == years_of_weeks.count + 1, after_new_spaces.statements
+    # Whole periods are read from counters: no more statements.
+    assert whole_months.count == years_of_weeks.count
+
+
+BENCH_QUERY = """
+query($from: Date!, $to: Date!, $sites: [String!]) {
+  networkStats(from: $from, to: $to, sites: $sites, groupBy: MONTH) {
+    totals { uses activeCoworkers newMembers crossSiteVisits occupancyRate }
+    series { period uses activeCoworkers occupancyRate }
+  }
+}
+"""
+
+
+async def test_a_years_totals_and_series_take_three_statements_for_one_space_or_the_network(
+    hub: Hub,
+) -> None:
+    spaces = [await make_space(hub.db) for _ in range(3)]
+    await record_all(
+        hub.db,
+        [use(spaces[i % 3], date(2025, 1 + i % 12, 3), f"p{i}", home=spaces[0]) for i in range(30)],
+    )
+    year = {"from": "2025-01-01", "to": "2025-12-31"}
+    with count_statements(hub.db) as one_space:
+        await hub.data(BENCH_QUERY, {**year, "sites": [spaces[1].slug]}, viewer=COORDINATOR)
+    with count_statements(hub.db) as first_network:
+        await hub.data(BENCH_QUERY, year, viewer=COORDINATOR)
+    with count_statements(hub.db) as network:
+        await hub.data(BENCH_QUERY, year, viewer=COORDINATOR)
+    # The space's slug and capacity; the totals with their people; the series with theirs.
+    assert one_space.count == 3, one_space.statements
+    # The sites' fingerprint (and, the first time, every space's capacity); totals; series.
+    assert first_network.count == 4, first_network.statements
+    assert network.count == 3, network.statements
+
+
+async def test_an_edit_of_a_spaces_desks_or_opening_hours_is_seen_by_the_next_query(
+    hub: Hub,
+) -> None:
+    space = await make_space(hub.db, desks=10)
+    await make_space(hub.db, desks=10)
+    march = weekdays(date(2025, 3, 1), date(2025, 3, 31))
+    await record_all(hub.db, [use(space, d, f"p{i}", units=2) for d in march for i in range(5)])
+    # 210 desk half-days used; 2 spaces x 10 desks x 42 open half-days.
+    assert (await stats(hub, *MARCH))["totals"]["occupancyRate"] == round(210 / 840, 4)
+    async with hub.db.transaction() as session:
+        site = await session.get(Site, space.id)
+        assert site is not None
+        site.desks = 4
+    assert (await stats(hub, *MARCH))["totals"]["occupancyRate"] == round(210 / 588, 4)
+    async with hub.db.transaction() as session:
+        site = await session.get(Site, space.id)
+        assert site is not None
+        site.opening_hours = hours("09:00", "12:00")  # mornings only: 21 half-days
+    assert (await stats(hub, *MARCH))["totals"]["occupancyRate"] == round(210 / 504, 4)
+    # Even a write that leaves `updated_at` alone is seen.
+    async with hub.db.transaction() as session:
+        await session.execute(update(Site).where(Site.id == space.id).values(desks=3))
+        await session.execute(
+            text("UPDATE sites SET updated_at = :then WHERE id = :id"),
+            {"then": datetime(2020, 1, 1, tzinfo=UTC), "id": space.id},
+        )
+    assert (await stats(hub, *MARCH))["totals"]["occupancyRate"] == round(210 / 483, 4)
+    # A space that joins (or leaves) the network changes its capacity too.
+    await make_space(hub.db, desks=10)
+    assert (await stats(hub, *MARCH))["totals"]["occupancyRate"] == round(210 / 903, 4)
