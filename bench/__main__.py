@@ -32,6 +32,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         default=100_000,
         help="usage records the sync_ingest scenario sends, in 10 batches",
     )
+    run.add_argument(
+        "--hot-credits",
+        type=int,
+        default=100,
+        help="credits of checkin_hot's pass: fewer than a run takes tests exhaustion under"
+        " concurrency; many more measure accepted check-ins",
+    )
     run.add_argument("--output", default=None, help="results JSON (default bench/results/)")
     report = commands.add_parser("report", help="Markdown tables for BENCHMARKS.md from a run")
     report.add_argument("results", nargs="+", help="bench/results/*.json files")

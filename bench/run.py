@@ -20,7 +20,6 @@ import socket
 import subprocess
 import sys
 import time
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
@@ -242,6 +241,7 @@ def run(
     output: Path | None = None,
     quiet: bool = False,
     sync_records: int = 100_000,
+    hot_credits: int = 100,
 ) -> dict[str, Any]:
     say = (lambda *_: None) if quiet else print
     concurrency = concurrency or [1, 8, 32]
@@ -252,6 +252,7 @@ def run(
     context = asyncio.run(scenarios.prepare(async_url, issuer=base_url))
     context.duration = duration
     context.sync_records = sync_records
+    context.hot_credits = hot_credits
     env = {
         **os.environ,
         "DATABASE_URL": async_url,
@@ -406,9 +407,7 @@ def run_command(args: argparse.Namespace) -> int:
         peer=not args.no_peer,
         output=Path(args.output) if args.output else None,
         sync_records=args.sync_records,
+        hot_credits=args.hot_credits,
     )
     failed = [r for r in record["results"] if r.get("errors")]
     return 1 if failed and os.environ.get("BENCH_STRICT") else 0
-
-
-_ = uuid  # (kept for scenario ids in results)

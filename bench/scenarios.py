@@ -58,6 +58,7 @@ class Context:
     tokens: list[str] = field(default_factory=list)
     duration: float = 10.0
     sync_records: int = 100_000
+    hot_credits: int = 100
 
 
 async def prepare(url: str, *, issuer: str) -> Context:
@@ -454,7 +455,9 @@ class CheckIns(Scenario):
             hot_passes: dict[str, str] = {}
             for name in served:
                 host, distinct, hot = asyncio.run(
-                    checkins.prepare_passes(context.url, 1 if self.hot else count)
+                    checkins.prepare_passes(
+                        context.url, 1 if self.hot else count, context.hot_credits
+                    )
                 )
                 hot_passes[name] = hot
                 token = sign(context, checkins.kiosk_claims(context.issuer, host))
