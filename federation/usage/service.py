@@ -144,24 +144,23 @@ async def import_uses(session: AsyncSession, records: Sequence[UseRecord]) -> in
     table = Use.__table__
     assert isinstance(table, Table)
     for batch in _chunks(fresh, 2000):
-        await session.execute(
-            insert(table),
-            [
-                {
-                    "site_id": r.site_id,
-                    "day": r.day,
-                    "kind": r.kind,
-                    "units": r.units,
-                    "subject": r.subject,
-                    "home_site_id": r.home_site_id,
-                    "source": r.source,
-                    "external_id": r.external_id,
-                }
-                for r in batch
-            ],
-        )
+        await session.execute(insert(table), [_use_row(r, r.site_id) for r in batch])
     await rebuild_rollups(session, min(r.day for r in fresh), max(r.day for r in fresh))
     return len(fresh)
+
+
+def _use_row(record: UseRecord, site_id: int) -> dict[str, Any]:
+    """The `uses` row of a record, for Core inserts."""
+    return {
+        "site_id": site_id,
+        "day": record.day,
+        "kind": record.kind,
+        "units": record.units,
+        "subject": record.subject,
+        "home_site_id": record.home_site_id,
+        "source": record.source,
+        "external_id": record.external_id,
+    }
 
 
 async def sync_uses(session: AsyncSession, records: Sequence[UseRecord]) -> dict[str, Saved]:
@@ -274,21 +273,7 @@ async def _insert_uses(
         )
         return set(inserted)
     await session.execute(
-        insert(_uses_table()),
-        [
-            {
-                "site_id": site_id,
-                "day": r.day,
-                "kind": r.kind,
-                "units": r.units,
-                "subject": r.subject,
-                "home_site_id": r.home_site_id,
-                "source": r.source,
-                "external_id": r.external_id,
-                "created_at": now,
-            }
-            for r in records
-        ],
+        insert(_uses_table()), [{**_use_row(r, site_id), "created_at": now} for r in records]
     )
     return {r.external_id for r in records if r.external_id is not None}
 
