@@ -551,6 +551,9 @@ class PostgresLoader(Loader):
 
     def copy(self, table: str, columns: Sequence[str], rows: Iterable[tuple[Any, ...]]) -> int:
         cursor = self.connection.cursor()
+        # The data-version triggers (migration 0008) are deferred to commit; pending, they
+        # forbid the index rebuild below in the same transaction. Fired per row instead.
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
         # Secondary indexes are rebuilt once after the load: much faster than row by row.
         indexes = cursor.execute(
             "SELECT indexname, indexdef FROM pg_indexes"

@@ -10,9 +10,12 @@ import json
 import sqlite3
 from pathlib import Path
 
+import pytest
+
 from bench import scenarios
 from bench.generate import generate
 from bench.run import run
+from tests.federation.test_migrations import empty_database as empty_database
 
 
 def test_the_generator_is_deterministic_and_every_scenario_runs_without_errors(
@@ -69,3 +72,14 @@ def test_generating_twice_gives_the_same_dataset(tmp_path: Path) -> None:
     first = fingerprint()
     generate(url, 0.0001, seed=11, log=lambda *_: None)
     assert fingerprint() == first
+
+
+def test_the_generator_loads_postgresql_through_copy_with_the_hubs_triggers_in_place(
+    empty_database: str,
+) -> None:
+    # PostgreSQL takes the COPY path, with its own index and trigger handling.
+    if empty_database.startswith("sqlite"):
+        pytest.skip("SQLite is loaded row by row: the smoke test above covers it")
+    loaded = generate(empty_database, 0.001, seed=7, log=lambda *_: None)
+    assert loaded.sites >= 4
+    assert loaded.uses > 1_000
