@@ -42,7 +42,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session, SessionTransaction
 
 from federation.errors import BadUserInput
-from federation.kit.arrays import text_array_param
+from federation.kit.arrays import text_array, text_array_param
 from federation.kit.clock import utcnow
 from federation.usage.models import (
     ActiveCount,
@@ -671,7 +671,7 @@ def _add(
             f"ON CONFLICT ({', '.join(key_names)}) DO UPDATE "
             f"SET {column} = {table.name}.{column} + EXCLUDED.{column}"
         )
-        parameters = {f"c{i}": values for i, values in enumerate(arrays)}
+        parameters = {f"c{i}": _pg_array(values) for i, values in enumerate(arrays)}
         if returning:
             sql += f" RETURNING {', '.join(names)}"
             rows = session.execute(text(sql), parameters)
@@ -710,6 +710,15 @@ def _add(
     for chunk_keys in _chunks(shrinking, _CHUNK):
         session.execute(delete(table).where(value == 0, key_columns.in_(chunk_keys)))
     return after
+
+
+def _pg_array(values: list[Any]) -> str | list[Any]:
+    """One rollup column's values as the literal of a PostgreSQL array. psycopg dumps a list
+    element by element in Python (a tenth of a second per sync batch); dates and integers
+    are a join, strings go through `text_array`."""
+    if isinstance(values[0], int | date):
+        return "{" + ",".join(map(str, values)) + "}"
+    return text_array(values)
 
 
 def _chunks(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
