@@ -2,7 +2,7 @@
 month's feed (issue 5's targets: p95 < 50 ms; the feed streamed in < 1 s).
 
     DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/bench \\
-        .venv/bin/python bench/calendar_month.py [--occurrences 60000] [--runs 50]
+        .venv/bin/python -m bench.calendar_month [--occurrences 60000] [--runs 50]
 
 Without DATABASE_URL a throwaway SQLite file is used. The database is migrated, and the
 calendar's tables are filled in bulk (weekly events over ~3,500 spaces) unless they
@@ -17,17 +17,17 @@ import os
 import statistics
 import tempfile
 import time
-import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
 from sqlalchemy import func, insert, select, text
 
+from bench.events import add_weekly_events
 from federation.access import ANONYMOUS
 from federation.app import create_app
 from federation.calendar import service
-from federation.calendar.models import Category, Event, Occurrence
+from federation.calendar.models import Event
 from federation.db import Database
 from federation.directory.models import Site
 from federation.kit.pagination import PageRequest
@@ -71,70 +71,7 @@ async def fill(db: Database, occurrences: int) -> None:
             ],
         )
         site_ids = list(await session.scalars(select(Site.id).order_by(Site.id)))
-        categories = list(Category)
-        events = occurrences // 4  # weekly: four a month
-        rows = []
-        for n in range(events):
-            start = MONTH_START + timedelta(hours=8 + n % 11, days=n % 7)
-            rows.append(
-                {
-                    "uid": f"{uuid.uuid4()}@bench",
-                    "site_id": site_ids[n % len(site_ids)],
-                    "source": "HUB",
-                    "title": f"Atelier {n}",
-                    "description": "Un atelier du réseau.",
-                    "category": categories[n % len(categories)],
-                    "starts_at": start,
-                    "ends_at": start + timedelta(hours=2),
-                    "timezone": "Europe/Paris",
-                    "all_day": False,
-                    "rrule": "FREQ=WEEKLY;COUNT=4",
-                    "exdates": [],
-                    "rdates": [],
-                    "audience": "PUBLIC",
-                    "attendance_mode": "OFFLINE",
-                    "registration_mode": "HUB",
-                    "registration_links": [],
-                    "accessibility": [],
-                    "keywords": [],
-                    "status": "CONFIRMED",
-                    "sequence": 0,
-                    "revised_at": now,
-                    "materialised_until": now + timedelta(days=400),
-                    "search_text": f"atelier {n}",
-                    "created_at": now,
-                    "updated_at": now,
-                    "capacity": 20,
-                }
-            )
-        for chunk in range(0, len(rows), 5000):
-            await session.execute(insert(Event), rows[chunk : chunk + 5000])
-        ids = list(
-            await session.execute(
-                select(Event.id, Event.starts_at, Event.site_id, Event.category).order_by(Event.id)
-            )
-        )
-        occurrence_rows = [
-            {
-                "event_id": event_id,
-                "site_id": site_id,
-                "audience": "PUBLIC",
-                "category": category,
-                "recurrence_id": start + timedelta(weeks=w),
-                "starts_at": start + timedelta(weeks=w),
-                "ends_at": start + timedelta(weeks=w, hours=2),
-                "status": "CONFIRMED",
-                "capacity": 20,
-                "confirmed": 0,
-            }
-            for event_id, start, site_id, category in ids
-            for w in range(4)
-        ]
-        for chunk in range(0, len(occurrence_rows), 5000):
-            await session.execute(insert(Occurrence), occurrence_rows[chunk : chunk + 5000])
-        # What the service stores on every write: the event's rendered VEVENTs.
-        for event in await session.scalars(select(Event)):
-            await service.render_ical(session, event, [])
+        await add_weekly_events(session, site_ids, occurrences)
     if not db.is_sqlite:
         # Fresh bulk data has no planner statistics yet (autovacuum would gather them).
         async with db.engine.begin() as connection:

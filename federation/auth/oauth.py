@@ -518,6 +518,8 @@ class HubServer(AuthorizationServer):  # type: ignore[misc]
         return request
 
     def create_json_request(self, request: Any) -> Any:
+        # Authlib asks every server for this hook; only JSON-bodied endpoints (device flow,
+        # dynamic registration) call it, and the hub serves none, so no route reaches here.
         raise NotImplementedError("the hub has no JSON OAuth endpoint")
 
     def handle_response(self, status: int, body: Any, headers: list[tuple[str, str]]) -> Answer:
