@@ -8,7 +8,7 @@ never both read and then fail to upgrade their lock.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any
@@ -44,6 +44,15 @@ _WRITE = "federation_write"
 
 class Base(DeclarativeBase):
     metadata = metadata
+
+
+# SQL functions that PostgreSQL has from a migration and SQLite gets from Python, on every
+# connection; registered by the domain whose tables need them (when its models load).
+_SQLITE_FUNCTIONS: dict[str, tuple[int, Callable[..., Any]]] = {}
+
+
+def register_sqlite_function(name: str, arguments: int, function: Callable[..., Any]) -> None:
+    _SQLITE_FUNCTIONS[name] = (arguments, function)
 
 
 class UtcDateTime(TypeDecorator[datetime]):
@@ -136,6 +145,8 @@ def _make_sqlite_serious(engine: AsyncEngine) -> None:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
+        for name, (arguments, function) in _SQLITE_FUNCTIONS.items():
+            dbapi_connection.create_function(name, arguments, function, deterministic=True)
 
     @event.listens_for(engine.sync_engine, "begin")
     def on_begin(connection: Connection) -> None:

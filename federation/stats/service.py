@@ -612,11 +612,15 @@ async def by_site(
         listed = listed[: _check_first(first)]
         chosen = listed
 
-    if len(pieces) == 1:
-        counted = select(ActiveCount.site_id, ActiveCount.people).where(
-            of_sites(ActiveCount.site_id, chosen),
-            ActiveCount.home_site_id == ANY_HOME,
-            _in_pieces(ActiveCount.period, ActiveCount.starts_on, pieces),
+    if len(pieces) == 1:  # the counters of its stripes
+        counted = (
+            select(ActiveCount.site_id, func.sum(ActiveCount.people))
+            .where(
+                of_sites(ActiveCount.site_id, chosen),
+                ActiveCount.home_site_id == ANY_HOME,
+                _in_pieces(ActiveCount.period, ActiveCount.starts_on, pieces),
+            )
+            .group_by(ActiveCount.site_id)
         )
     else:
         counted = (
@@ -668,12 +672,14 @@ async def visits(
         .group_by(VisitsByPeriod.site_id, VisitsByPeriod.home_site_id)
     )
     counts = {(host, home): int(n) for host, home, n in await session.execute(cells)}
-    if len(pieces) == 1:
-        visitors_query: Select[int, int, int] = select(
-            ActiveCount.site_id, ActiveCount.home_site_id, ActiveCount.people
-        ).where(
-            *touching(ActiveCount.site_id, ActiveCount.home_site_id),
-            _in_pieces(ActiveCount.period, ActiveCount.starts_on, pieces),
+    if len(pieces) == 1:  # the counters of its stripes
+        visitors_query: Select[int, int, int] = (
+            select(ActiveCount.site_id, ActiveCount.home_site_id, func.sum(ActiveCount.people))
+            .where(
+                *touching(ActiveCount.site_id, ActiveCount.home_site_id),
+                _in_pieces(ActiveCount.period, ActiveCount.starts_on, pieces),
+            )
+            .group_by(ActiveCount.site_id, ActiveCount.home_site_id)
         )
     else:
         visitors_query = (
@@ -708,8 +714,9 @@ def _check_first(first: int) -> int:
 
 
 def _people_in(scope: list[int], pieces: Sequence[Piece]) -> Select[Any]:
-    """Distinct people active over the pieces, in the scope's spaces (one value): a counter
-    when one period of one scope covers it, distinct subjects otherwise."""
+    """Distinct people active over the pieces, in the scope's spaces (one value): the
+    counters (one per stripe) when one period of one scope covers it, distinct subjects
+    otherwise."""
     if len(pieces) == 1 and len(scope) == 1:
         return select(func.coalesce(func.sum(ActiveCount.people), 0)).where(
             ActiveCount.site_id == scope[0],
@@ -726,18 +733,22 @@ def _people_in(scope: list[int], pieces: Sequence[Piece]) -> Select[Any]:
 def _people_by_piece(scope: list[int], pieces: Collection[Piece]) -> Select[Any]:
     """("people", 0, period, starts_on, NULL, people) for each whole period."""
     nothing: ColumnElement[Any] = literal_column("NULL")
-    if len(scope) == 1:
-        return select(
-            literal("people"),
-            literal(0),
-            ActiveCount.period,
-            ActiveCount.starts_on,
-            nothing,
-            ActiveCount.people,
-        ).where(
-            ActiveCount.site_id == scope[0],
-            ActiveCount.home_site_id == ANY_HOME,
-            _in_pieces(ActiveCount.period, ActiveCount.starts_on, pieces),
+    if len(scope) == 1:  # the counters of the stripes
+        return (
+            select(
+                literal("people"),
+                literal(0),
+                ActiveCount.period,
+                ActiveCount.starts_on,
+                nothing,
+                func.sum(ActiveCount.people),
+            )
+            .where(
+                ActiveCount.site_id == scope[0],
+                ActiveCount.home_site_id == ANY_HOME,
+                _in_pieces(ActiveCount.period, ActiveCount.starts_on, pieces),
+            )
+            .group_by(ActiveCount.period, ActiveCount.starts_on)
         )
     return (
         select(

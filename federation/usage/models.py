@@ -13,14 +13,19 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    SmallInteger,
     String,
     UniqueConstraint,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from federation.db import Base, UtcDateTime
+from federation.db import Base, UtcDateTime, register_sqlite_function
 from federation.kit.clock import utcnow
 from federation.usage.periods import Period
+from federation.usage.rollups import stripe
+
+# PostgreSQL has it from migration 0010; SQLite calls the Python one (rebuilds use it).
+register_sqlite_function("usage_stripe", 1, stripe)
 
 # SQLite only autoincrements an INTEGER PRIMARY KEY; PostgreSQL gets a BIGINT identity.
 BigId = BigInteger().with_variant(Integer, "sqlite")
@@ -110,6 +115,11 @@ class Use(Base):
 # first day) first, so "one period, every space" and "these periods, one space" are both
 # index ranges. `site_id` 0 is the whole network (hence no foreign key); in the visit and
 # subject tables `home_site_id` 0 means "any home".
+#
+# The counters every check-in of a day adds to (uses, active people, visits) are striped:
+# the last column of their key, `shard`, is the stripe of the subject counted
+# (usage.rollups.stripe), so concurrent writers mostly lock different rows. Reads sum
+# over the stripes.
 
 
 class UsesByPeriod(Base):
@@ -123,6 +133,7 @@ class UsesByPeriod(Base):
     starts_on: Mapped[date] = mapped_column(primary_key=True)
     site_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     kind: Mapped[UseKind] = mapped_column(_enum(UseKind, "use_kind"), primary_key=True)
+    shard: Mapped[int] = mapped_column(SmallInteger, primary_key=True, autoincrement=False)
     uses: Mapped[int]
 
 
@@ -152,6 +163,7 @@ class ActiveCount(Base):
     starts_on: Mapped[date] = mapped_column(primary_key=True)
     site_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     home_site_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    shard: Mapped[int] = mapped_column(SmallInteger, primary_key=True, autoincrement=False)
     people: Mapped[int]
 
 
@@ -166,6 +178,7 @@ class VisitsByPeriod(Base):
     starts_on: Mapped[date] = mapped_column(primary_key=True)
     site_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     home_site_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    shard: Mapped[int] = mapped_column(SmallInteger, primary_key=True, autoincrement=False)
     uses: Mapped[int]
 
 

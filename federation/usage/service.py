@@ -23,6 +23,7 @@ from sqlalchemy import (
     Date,
     Integer,
     Select,
+    SmallInteger,
     String,
     Table,
     bindparam,
@@ -56,7 +57,14 @@ from federation.usage.models import (
     VisitsByPeriod,
 )
 from federation.usage.periods import Period, period_end, period_start, periods_of
-from federation.usage.rollups import ANY_HOME, NETWORK, Deltas, UseFact, people_changes
+from federation.usage.rollups import (
+    ANY_HOME,
+    NETWORK,
+    Deltas,
+    UseFact,
+    people_changes,
+    stripe,
+)
 
 T = TypeVar("T")
 Ts = TypeVarTuple("Ts")
@@ -612,7 +620,13 @@ def apply_deltas(session: Session, deltas: Deltas) -> None:
 
 
 # PostgreSQL array types of the rollup tables' column types (see _add).
-_PG_ARRAY = {"Enum": "text[]", "String": "text[]", "Date": "date[]", "Integer": "integer[]"}
+_PG_ARRAY = {
+    "Enum": "text[]",
+    "String": "text[]",
+    "Date": "date[]",
+    "Integer": "integer[]",
+    "SmallInteger": "smallint[]",
+}
 
 _CHUNK = 500  # rows per statement: well under both databases' limits on bound parameters
 
@@ -771,7 +785,10 @@ async def rebuild_rollups(
 # and for sorting the primary key it builds; set for the rebuild's statements only, then put
 # back as they were.
 _REBUILD_SETTINGS = {"work_mem": "256MB", "maintenance_work_mem": "1GB"}
-_DAYS = "rollup_rebuild_days"  # a temporary table: uses by day, space, kind and visiting home
+# Temporary tables: uses by day, space, kind, visiting home and stripe; each subject's stripe
+# (MD5 once per subject rather than once per use and period kind).
+_DAYS = "rollup_rebuild_days"
+_STRIPES = "rollup_rebuild_stripes"
 
 
 def _sql_period_start(period: Period, column: str) -> str:
@@ -804,30 +821,33 @@ async def _rebuild_postgresql(session: AsyncSession, first: date | None, last: d
     in one pass). Uses and visits are aggregated from a small per-day table built once; the
     active subjects (6 or 7 rows per use) and their counts come from one statement.
 
-    A rebuild of everything empties the tables with TRUNCATE and builds the primary key of
-    `usage_active_subjects` once at the end rather than row by row (three times faster);
-    both happen inside the caller's transaction, so no one else ever sees them missing:
-    readers and writers of the rollups wait until it commits."""
+    A rebuild of everything empties the tables with TRUNCATE and builds their primary keys
+    once at the end rather than row by row (three times faster for `usage_active_subjects`,
+    6 or 7 rows per use; the striped tables hold up to 16 rows per counter); both happen
+    inside the caller's transaction, so no one else ever sees them missing: readers and
+    writers of the rollups wait until it commits."""
     # Writers wait until the rebuild commits, so none is counted twice or missed.
     await session.execute(text("LOCK TABLE uses, memberships IN SHARE MODE"))
     before = await _settings(session, _REBUILD_SETTINGS)
-    subjects = ActiveSubject.__table__
-    assert isinstance(subjects, Table)
     tables = [
-        UsesByPeriod.__table__,
-        ActiveSubject.__table__,
-        ActiveCount.__table__,
-        VisitsByPeriod.__table__,
-        NewMembersByPeriod.__table__,
+        table
+        for table in (
+            UsesByPeriod.__table__,
+            ActiveSubject.__table__,
+            ActiveCount.__table__,
+            VisitsByPeriod.__table__,
+            NewMembersByPeriod.__table__,
+        )
+        if isinstance(table, Table)
     ]
-    names = [t.name for t in tables if isinstance(t, Table)]
+    names = [t.name for t in tables]
     everything = first is None and last is None
-    primary_key = subjects.primary_key
     if everything:
         await session.execute(text(f"TRUNCATE {', '.join(names)}"))
-        await session.execute(
-            text(f"ALTER TABLE {subjects.name} DROP CONSTRAINT {primary_key.name}")
-        )
+        for table in tables:
+            await session.execute(
+                text(f"ALTER TABLE {table.name} DROP CONSTRAINT {table.primary_key.name}")
+            )
     else:
         for period in Period:
             low, high = _bounds(period, first, last)
@@ -852,23 +872,34 @@ async def _rebuild_postgresql(session: AsyncSession, first: date | None, last: d
     visiting_home = "CASE WHEN home_site_id <> site_id THEN home_site_id END"
     await session.execute(
         text(
+            f"CREATE TEMPORARY TABLE {_STRIPES} ON COMMIT DROP AS "  # noqa: S608
+            "SELECT subject, usage_stripe(subject) AS shard "
+            f"FROM uses WHERE {_between('day', low, high)} GROUP BY subject"
+        ),
+        {"low": low, "high": high},
+    )
+    await session.execute(text(f"ANALYZE {_STRIPES}"))
+    await session.execute(
+        text(
             f"CREATE TEMPORARY TABLE {_DAYS} ON COMMIT DROP AS "  # noqa: S608
-            f"SELECT day, site_id, kind, {visiting_home} AS home, sum(units) AS units "
-            f"FROM uses WHERE {_between('day', low, high)} GROUP BY 1, 2, 3, 4"
+            f"SELECT day, site_id, kind, {visiting_home} AS home, shard, sum(units) AS units "
+            f"FROM uses JOIN {_STRIPES} USING (subject) "
+            f"WHERE {_between('day', low, high)} GROUP BY 1, 2, 3, 4, 5"
         ),
         {"low": low, "high": high},
     )
     for period in Period:
         await _rebuild_period_postgresql(session, period, *_bounds(period, first, last))
-    await session.execute(text(f"DROP TABLE {_DAYS}"))
+    await session.execute(text(f"DROP TABLE {_DAYS}, {_STRIPES}"))
     if everything:
-        columns = ", ".join(c.name for c in primary_key.columns)
-        await session.execute(
-            text(
-                f"ALTER TABLE {subjects.name} ADD CONSTRAINT {primary_key.name} "
-                f"PRIMARY KEY ({columns})"
+        for table in tables:
+            columns = ", ".join(c.name for c in table.primary_key.columns)
+            await session.execute(
+                text(
+                    f"ALTER TABLE {table.name} ADD CONSTRAINT {table.primary_key.name} "
+                    f"PRIMARY KEY ({columns})"
+                )
             )
-        )
     await _settings(session, before)
 
 
@@ -891,26 +922,28 @@ async def _rebuild_period_postgresql(
     day = _sql_period_start(period, "day")
     await session.execute(
         text(
-            "INSERT INTO usage_uses_by_period (period, starts_on, site_id, kind, uses) "  # noqa: S608
-            "SELECT :period, s, coalesce(site_id, 0), kind, sum(units) "
-            f"FROM (SELECT {day} AS s, site_id, kind, units FROM {_DAYS} "
+            "INSERT INTO usage_uses_by_period (period, starts_on, site_id, kind, shard, uses) "  # noqa: S608
+            "SELECT :period, s, coalesce(site_id, 0), kind, shard, sum(units) "
+            f"FROM (SELECT {day} AS s, site_id, kind, shard, units FROM {_DAYS} "
             f"WHERE {_between('day', low, high)}) AS d "
-            "GROUP BY GROUPING SETS ((s, site_id, kind), (s, kind))"
+            "GROUP BY GROUPING SETS ((s, site_id, kind, shard), (s, kind, shard))"
         ),
         parameters,
     )
     await session.execute(
         text(
-            "INSERT INTO usage_visits_by_period (period, starts_on, site_id, home_site_id, uses) "  # noqa: S608
-            "SELECT :period, s, coalesce(site_id, 0), coalesce(home, 0), sum(units) "
-            f"FROM (SELECT {day} AS s, site_id, home, units FROM {_DAYS} "
+            "INSERT INTO usage_visits_by_period"  # noqa: S608
+            " (period, starts_on, site_id, home_site_id, shard, uses) "
+            "SELECT :period, s, coalesce(site_id, 0), coalesce(home, 0), shard, sum(units) "
+            f"FROM (SELECT {day} AS s, site_id, home, shard, units FROM {_DAYS} "
             f"WHERE home IS NOT NULL AND {_between('day', low, high)}) AS d "
-            "GROUP BY GROUPING SETS ((s, site_id, home), (s, site_id), (s))"
+            "GROUP BY GROUPING SETS ((s, site_id, home, shard), (s, site_id, shard), (s, shard))"
         ),
         parameters,
     )
     # Each subject per space, network-wide, and per visited space and home; the third set
     # also groups the uses of people at home (no visiting home): HAVING leaves them out.
+    # The counts take each subject's stripe from the small table of stripes.
     home = "CASE WHEN home_site_id <> site_id THEN home_site_id END"
     await session.execute(
         text(
@@ -928,8 +961,10 @@ async def _rebuild_period_postgresql(
             " (period, starts_on, site_id, home_site_id, subject, uses)"
             " SELECT :period, s, site_id, home_site_id, subject, uses FROM active"
             ") "
-            "INSERT INTO usage_active_counts (period, starts_on, site_id, home_site_id, people) "
-            "SELECT :period, s, site_id, home_site_id, count(*) FROM active GROUP BY 2, 3, 4"
+            "INSERT INTO usage_active_counts"
+            " (period, starts_on, site_id, home_site_id, shard, people) "
+            "SELECT :period, s, site_id, home_site_id, shard, count(*) "
+            f"FROM active JOIN {_STRIPES} USING (subject) GROUP BY 2, 3, 4, 5"
         ),
         parameters,
     )
@@ -1009,17 +1044,18 @@ async def _rebuild_period(
 
     visit = [Use.home_site_id.is_not(None), Use.home_site_id != Use.site_id]
     units, rows = func.sum(Use.units), func.count()
+    shard = _stripe_sql(Use.subject)
     inserts: list[tuple[Any, list[str], Any]] = [
         (
             UsesByPeriod,
-            ["period", "starts_on", "site_id", "kind", "uses"],
+            ["period", "starts_on", "site_id", "kind", "shard", "uses"],
             [
-                select(name, starts, Use.site_id, Use.kind, units)
+                select(name, starts, Use.site_id, Use.kind, shard, units)
                 .where(*in_range)
-                .group_by(starts, Use.site_id, Use.kind),
-                select(name, starts, zero, Use.kind, units)
+                .group_by(starts, Use.site_id, Use.kind, shard),
+                select(name, starts, zero, Use.kind, shard, units)
                 .where(*in_range)
-                .group_by(starts, Use.kind),
+                .group_by(starts, Use.kind, shard),
             ],
         ),
         (
@@ -1039,15 +1075,17 @@ async def _rebuild_period(
         ),
         (
             VisitsByPeriod,
-            ["period", "starts_on", "site_id", "home_site_id", "uses"],
+            ["period", "starts_on", "site_id", "home_site_id", "shard", "uses"],
             [
-                select(name, starts, Use.site_id, Use.home_site_id, units)
+                select(name, starts, Use.site_id, Use.home_site_id, shard, units)
                 .where(*in_range, *visit)
-                .group_by(starts, Use.site_id, Use.home_site_id),
-                select(name, starts, Use.site_id, zero, units)
+                .group_by(starts, Use.site_id, Use.home_site_id, shard),
+                select(name, starts, Use.site_id, zero, shard, units)
                 .where(*in_range, *visit)
-                .group_by(starts, Use.site_id),
-                select(name, starts, zero, zero, units).where(*in_range, *visit).group_by(starts),
+                .group_by(starts, Use.site_id, shard),
+                select(name, starts, zero, zero, shard, units)
+                .where(*in_range, *visit)
+                .group_by(starts, shard),
             ],
         ),
         (
@@ -1066,14 +1104,16 @@ async def _rebuild_period(
             await session.execute(insert(model).from_select(columns, query))
     subjects = ActiveSubject.__table__
     assert isinstance(subjects, Table)
+    subject_shard = _stripe_sql(subjects.c.subject)
     await session.execute(
         insert(ActiveCount).from_select(
-            ["period", "starts_on", "site_id", "home_site_id", "people"],
+            ["period", "starts_on", "site_id", "home_site_id", "shard", "people"],
             select(
                 subjects.c.period,
                 subjects.c.starts_on,
                 subjects.c.site_id,
                 subjects.c.home_site_id,
+                subject_shard,
                 func.count(),
             )
             .where(*kept[subjects])
@@ -1082,12 +1122,28 @@ async def _rebuild_period(
                 subjects.c.starts_on,
                 subjects.c.site_id,
                 subjects.c.home_site_id,
+                subject_shard,
             ),
         )
     )
 
 
+def _stripe_sql(subject: Any) -> ColumnElement[int]:
+    """`usage.rollups.stripe` in SQL (a function of migration 0010 on PostgreSQL, the
+    Python one on SQLite)."""
+    return func.usage_stripe(subject, type_=SmallInteger)
+
+
 # --- personal data ------------------------------------------------------------------------
+
+
+def _pseudonym_in_stripe(wanted: int) -> str:
+    """A random subject of the given stripe: the person's rows in the striped rollups stay
+    where they are and their later removal takes from the right ones (16 tries on average)."""
+    while True:
+        pseudonym = f"erased:{uuid.uuid4().hex}"
+        if stripe(pseudonym) == wanted:
+            return pseudonym
 
 
 async def export_person_data(session: AsyncSession, person_id: uuid.UUID) -> dict[str, Any]:
@@ -1129,7 +1185,8 @@ async def forget_person(session: AsyncSession, person_id: uuid.UUID) -> None:
     """Unlink the person's memberships and put a random pseudonym in place of their id on
     their uses and in the rollups: every count stays exact, nothing leads back to them."""
     await flush_rollups(session)
-    old, new = person_subject(person_id), f"erased:{uuid.uuid4().hex}"
+    old = person_subject(person_id)
+    new = _pseudonym_in_stripe(stripe(old))
     uses = (
         await session.execute(
             select(Use.site_id, Use.day, Use.home_site_id).where(Use.subject == old)

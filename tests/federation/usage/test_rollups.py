@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from federation.db import Database
@@ -30,6 +30,7 @@ from federation.usage.models import (
     VisitsByPeriod,
 )
 from federation.usage.periods import Period
+from federation.usage.rollups import STRIPES, stripe
 from federation.usage.service import (
     MembershipRecord,
     UseRecord,
@@ -48,9 +49,10 @@ from tests.federation.usage.factories import make_membership, make_use, rollup_r
 
 
 async def people(db: Database, period: Period, start: date, site_id: int, home: int = 0) -> int:
+    """The counter summed over its stripes."""
     async with db.reading() as session:
         found = await session.scalar(
-            select(ActiveCount.people).where(
+            select(func.sum(ActiveCount.people)).where(
                 ActiveCount.period == period,
                 ActiveCount.starts_on == start,
                 ActiveCount.site_id == site_id,
@@ -63,13 +65,15 @@ async def people(db: Database, period: Period, start: date, site_id: int, home: 
 async def uses(db: Database, period: Period, start: date, site_id: int) -> dict[UseKind, int]:
     async with db.reading() as session:
         rows = await session.execute(
-            select(UsesByPeriod.kind, UsesByPeriod.uses).where(
+            select(UsesByPeriod.kind, func.sum(UsesByPeriod.uses))
+            .where(
                 UsesByPeriod.period == period,
                 UsesByPeriod.starts_on == start,
                 UsesByPeriod.site_id == site_id,
             )
+            .group_by(UsesByPeriod.kind)
         )
-        return dict(rows.all())
+        return {kind: int(total) for kind, total in rows}
 
 
 async def rebuilt(db: Database) -> dict[str, list[tuple[object, ...]]]:
@@ -360,6 +364,98 @@ async def test_importing_uses_skips_known_ones_and_rebuilds_their_rollups(db: Da
     assert await rollup_rows(db) == await rebuilt(db)
 
 
+# --- stripes -------------------------------------------------------------------------------
+
+
+def subject_of_stripe(wanted: int, prefix: str = "person:") -> str:
+    return next(f"{prefix}{n}" for n in itertools.count() if stripe(f"{prefix}{n}") == wanted)
+
+
+async def test_a_subjects_stripe_is_the_same_in_python_and_in_sql(db: Database) -> None:
+    subjects = [
+        *(f"person:{uuid.UUID(int=n * 7919)}" for n in range(40)),
+        *(f"membership:{n}" for n in range(40)),
+        f"erased:{uuid.UUID(int=5).hex}",
+        "pass:é",  # the SQL function hashes the UTF-8 bytes, as Python does
+    ]
+    async with db.reading() as session:
+        in_sql = [
+            await session.scalar(text("SELECT usage_stripe(:subject)"), {"subject": subject})
+            for subject in subjects
+        ]
+    assert in_sql == [stripe(subject) for subject in subjects]
+    assert set(in_sql) == set(range(STRIPES))
+
+
+async def test_removing_a_use_takes_from_the_stripe_its_addition_went_to(db: Database) -> None:
+    site = await make_site(db)
+    day = date(2025, 3, 12)
+    one, two = subject_of_stripe(3), subject_of_stripe(11)
+    doomed = await make_use(db, site, day, subject=one, home=None)
+    await make_use(db, site, day, subject=two, home=None)
+    await make_use(db, site, day, subject=two, home=None)
+
+    async def by_stripe() -> dict[int, tuple[int, int]]:
+        async with db.reading() as session:
+            uses = dict(
+                (
+                    await session.execute(
+                        select(UsesByPeriod.shard, UsesByPeriod.uses).where(
+                            UsesByPeriod.period == Period.DAY, UsesByPeriod.site_id == 0
+                        )
+                    )
+                ).all()
+            )
+            people = dict(
+                (
+                    await session.execute(
+                        select(ActiveCount.shard, ActiveCount.people).where(
+                            ActiveCount.period == Period.DAY, ActiveCount.site_id == 0
+                        )
+                    )
+                ).all()
+            )
+        return {shard: (uses[shard], people[shard]) for shard in uses}
+
+    assert await by_stripe() == {3: (1, 1), 11: (2, 1)}
+    async with db.transaction() as session:
+        await remove_use(session, await session.get_one(Use, doomed.id))
+    assert await by_stripe() == {11: (2, 1)}
+    assert await rollup_rows(db) == await rebuilt(db)
+
+
+async def test_a_check_in_in_another_stripe_never_waits_for_an_uncommitted_one(
+    db: Database,
+) -> None:
+    """Two connections: A has written its rollups and not committed; B, at the same space
+    on the same day for a subject of another stripe, commits without waiting on A's row
+    locks (unstriped, B would wait for A's commit and time out)."""
+    if db.is_sqlite:
+        pytest.skip("SQLite serialises writers by design")
+    site = await make_site(db)
+    day = date(2025, 3, 12)
+    first, second = subject_of_stripe(1), subject_of_stripe(2)
+    # Earlier in the week, so that A and B both add to existing rows and create new ones.
+    await make_use(db, site, day - timedelta(days=1), subject=subject_of_stripe(1, "pass:"))
+
+    def check_in(subject: str) -> UseRecord:
+        return UseRecord(site.id, day, UseKind.OPEN_SPACE, 1, subject, None, UseSource.CHECK_IN)
+
+    async with db.transaction() as a:
+        await record_use(a, check_in(first))
+        await flush_rollups(a)  # A now holds the locks of its rollup rows until it commits
+        async with db.transaction() as b:
+            await b.execute(text("SET LOCAL lock_timeout = '2s'"))
+            await record_use(b, check_in(second))
+        assert await uses(db, Period.DAY, day, site.id) == {UseKind.OPEN_SPACE: 1}
+    for scope in (site.id, 0):
+        assert await uses(db, Period.DAY, day, scope) == {UseKind.OPEN_SPACE: 2}
+        assert await people(db, Period.DAY, day, scope) == 2
+        assert await uses(db, Period.WEEK, date(2025, 3, 10), scope) == {UseKind.OPEN_SPACE: 3}
+        assert await people(db, Period.WEEK, date(2025, 3, 10), scope) == 3
+    assert await rollup_rows(db) == await rebuilt(db)
+
+
 # --- rebuild equals incremental -----------------------------------------------------------
 
 BASE = date(2025, 12, 20)  # so that random days cross a week, a month, a quarter and a year
@@ -371,7 +467,7 @@ step = st.one_of(
         st.integers(0, 20),  # day offset
         st.sampled_from(list(UseKind)),
         st.integers(1, 2),  # units
-        st.integers(0, 3),  # who
+        st.sampled_from([0, 1, 2, 3, 7]),  # who: four stripes, person:7 in person:1's
         st.sampled_from([None, 0, 1, 2, "host"]),  # home
     ),
     st.tuples(st.just("remove"), st.integers(0, 1000)),
