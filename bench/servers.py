@@ -149,21 +149,25 @@ PEOPLE_COUNT = text(
 SKILLS_OF = text(
     "SELECT person_id, skill FROM person_skills WHERE person_id IN :ids ORDER BY position"
 ).bindparams(bindparam("ids", expanding=True))
+# The rollup counters are striped (one row per kind and stripe): each side sums its own.
 STATS_SERIES = text(
     """
-    SELECT u.starts_on, sum(u.uses) AS uses, max(c.people) AS people
-    FROM usage_uses_by_period u
-    LEFT JOIN usage_active_counts c ON c.period = u.period AND c.starts_on = u.starts_on
-      AND c.site_id = u.site_id AND c.home_site_id = 0
-    WHERE u.period = 'MONTH' AND u.site_id = :site AND u.starts_on BETWEEN :first AND :last
-    GROUP BY u.starts_on ORDER BY u.starts_on
+    SELECT u.starts_on, u.uses, c.people
+    FROM (SELECT starts_on, sum(uses) AS uses FROM usage_uses_by_period
+          WHERE period = 'MONTH' AND site_id = :site AND starts_on BETWEEN :first AND :last
+          GROUP BY starts_on) u
+    LEFT JOIN (SELECT starts_on, sum(people) AS people FROM usage_active_counts
+               WHERE period = 'MONTH' AND site_id = :site AND home_site_id = 0
+                 AND starts_on BETWEEN :first AND :last
+               GROUP BY starts_on) c ON c.starts_on = u.starts_on
+    ORDER BY u.starts_on
     """
 )
 STATS_TOTAL = text(
     """
     SELECT (SELECT coalesce(sum(uses), 0) FROM usage_uses_by_period
              WHERE period = 'YEAR' AND site_id = :site AND starts_on = :first),
-           (SELECT coalesce(max(people), 0) FROM usage_active_counts
+           (SELECT coalesce(sum(people), 0) FROM usage_active_counts
              WHERE period = 'YEAR' AND site_id = :site AND home_site_id = 0 AND starts_on = :first),
            (SELECT coalesce(sum(uses), 0) FROM usage_visits_by_period
              WHERE period = 'YEAR' AND site_id = :site AND home_site_id = 0 AND starts_on = :first)

@@ -63,8 +63,8 @@ def test_generating_twice_gives_the_same_dataset(tmp_path: Path) -> None:
                     "SELECT count(*), sum(units), sum(site_id * julianday(day)) FROM uses"
                 ).fetchone(),
                 *connection.execute(
-                    "SELECT period, starts_on, site_id, kind, uses FROM usage_uses_by_period"
-                    " ORDER BY 1, 2, 3, 4"
+                    "SELECT period, starts_on, site_id, kind, shard, uses FROM usage_uses_by_period"
+                    " ORDER BY 1, 2, 3, 4, 5"
                 ),
             ]
 
