@@ -204,7 +204,7 @@ EVENTS_COUNT = text(
 
 # The floor of a check-in (issue 4): the same rows as the hub's, in hand-written SQL, in one
 # transaction: the key claimed, the conditional debit (the invariant), the answer recorded,
-# the use and its usage rollups (written by the usage domain's own `apply_deltas`, as the
+# the use and its usage rollups (written by the usage domain's own `apply_use_changes`, as the
 # hub does at commit). What it leaves out: GraphQL, the ORM, the kiosk's permission (the
 # hub's bearer check is cached per token) and the refusal rules other than credits.
 CHECKIN_SITE = text("SELECT id FROM sites WHERE slug = :slug")
@@ -407,8 +407,8 @@ def floor_app() -> ASGIApp:
 
         from federation.kit.clock import PARIS
         from federation.usage.models import UseKind
-        from federation.usage.rollups import Deltas, UseFact
-        from federation.usage.service import apply_deltas
+        from federation.usage.rollups import UseFact
+        from federation.usage.service import apply_use_changes
 
         given = (await request.json())["input"]
         now = datetime.now(UTC)
@@ -471,14 +471,12 @@ def floor_app() -> ASGIApp:
                             "now": stamp,
                         },
                     )
-                    deltas = Deltas()
                     fact = UseFact(
                         site, day, UseKind.OPEN_SPACE, units, subject, debit.home_site_id
                     )
-                    deltas.add_use(fact, +1)
 
                     def rollups(sync_connection: Any) -> None:
-                        apply_deltas(Session(bind=sync_connection), deltas.netted())
+                        apply_use_changes(Session(bind=sync_connection), [(fact, +1)])
 
                     await connection.run_sync(rollups)
         balance = {"remainingCredits": remaining} if remaining is not None else None

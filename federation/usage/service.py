@@ -601,12 +601,28 @@ def _apply_staged(session: Session) -> None:
     staged: list[_Staged] | None = session.info.pop(_STAGED, None)
     if not staged:
         return
-    deltas = Deltas()
+    uses = [(entry.use, entry.sign) for entry in staged if entry.use is not None]
+    members = Deltas()
     for entry in staged:
-        if entry.use is not None:
-            deltas.add_use(entry.use, entry.sign)
-        elif entry.membership is not None:
-            deltas.add_membership(*entry.membership, entry.sign)
+        if entry.membership is not None:
+            members.add_membership(*entry.membership, entry.sign)
+    apply_use_changes(session, uses)
+    apply_deltas(session, members.netted())
+
+
+def apply_use_changes(session: Session, uses: Sequence[tuple[UseFact, int]]) -> None:
+    """Add (+1) or take away (-1) uses in every rollup, netted. Only adding, on PostgreSQL,
+    is set-based (the common case: check-ins and new synced uses); removals go through
+    `Deltas`, which lock the rows they shrink first (an upsert cannot: PostgreSQL checks a
+    negative delta against the CHECK before it finds the row to add it to)."""
+    if not uses:
+        return
+    if session.get_bind().dialect.name == "postgresql" and all(sign > 0 for _, sign in uses):
+        _add_uses_postgresql(session, [use for use, _ in uses])
+        return
+    deltas = Deltas()
+    for use, sign in uses:
+        deltas.add_use(use, sign)
     apply_deltas(session, deltas.netted())
 
 
@@ -724,6 +740,122 @@ def _add(
     for chunk_keys in _chunks(shrinking, _CHUNK):
         session.execute(delete(table).where(value == 0, key_columns.in_(chunk_keys)))
     return after
+
+
+# --- the same, set-based, on PostgreSQL ---------------------------------------------------
+#
+# On PostgreSQL, uses being added reach the rollups through the server: they go as six
+# arrays (one element per use, not one per rollup row), and each statement expands them into
+# their five periods, groups them into rollup rows with the grouping sets of the rebuild and
+# adds them in key order. A 10,000-use sync batch built and sent about 50,000 rows from
+# Python before (0.4 s of the hub's CPU per batch, profiled); the people counts ride on the
+# subjects' upsert, one statement fewer when someone new is counted. These say in SQL what
+# `Deltas.add_use` says in Python: the hypothesis test that rebuilds and compares runs on
+# both databases, over adding-only transactions (this path) and mixed ones (`Deltas`).
+
+# The staged uses, one row each, then one row per use and period kind (`starts_on` as in
+# `period_start`; `home` only for a visit, as in `UseFact.is_visit`).
+_FACTS = """
+facts AS (
+  SELECT f.site_id, f.day, f.kind, f.units, f.subject,
+         CASE WHEN f.home <> f.site_id THEN f.home END AS home
+  FROM unnest(CAST(:site AS integer[]), CAST(:day AS date[]), CAST(:kind AS text[]),
+              CAST(:units AS integer[]), CAST(:subject AS text[]), CAST(:home AS integer[]))
+       AS f(site_id, day, kind, units, subject, home)
+), by_period AS (
+  SELECT facts.*, k.period,
+         CASE WHEN k.period = 'DAY' THEN facts.day
+              ELSE CAST(date_trunc(k.unit, CAST(facts.day AS timestamp)) AS date) END
+           AS starts_on
+  FROM facts CROSS JOIN (VALUES ('DAY', 'day'), ('WEEK', 'week'), ('MONTH', 'month'),
+                                ('QUARTER', 'quarter'), ('YEAR', 'year')) AS k(period, unit)
+)"""
+
+# Units per space (and network-wide) and kind.
+_USES_ROWS = """
+SELECT period, starts_on, coalesce(site_id, 0) AS site_id, kind, sum(units) AS delta
+FROM by_period
+GROUP BY GROUPING SETS ((period, starts_on, site_id, kind), (period, starts_on, kind))
+"""
+
+# Visiting units per home and host, per host, and network-wide.
+_VISITS_ROWS = """
+SELECT period, starts_on, coalesce(site_id, 0) AS site_id, coalesce(home, 0) AS home_site_id,
+       sum(units) AS delta
+FROM by_period WHERE home IS NOT NULL
+GROUP BY GROUPING SETS ((period, starts_on, site_id, home), (period, starts_on, site_id),
+                        (period, starts_on))
+"""
+
+# Use rows per subject at a space, network-wide, and at a space from a visiting home (the
+# third set also groups uses at home, without a visiting home: HAVING leaves them out).
+_SUBJECT_ROWS = """
+SELECT period, starts_on, coalesce(site_id, 0) AS site_id, coalesce(home, 0) AS home_site_id,
+       subject, count(*) AS delta
+FROM by_period
+GROUP BY GROUPING SETS ((period, starts_on, site_id, subject), (period, starts_on, subject),
+                        (period, starts_on, site_id, home, subject))
+HAVING grouping(home) = 1 OR home IS NOT NULL"""
+
+
+def _upsert(table: str, columns: str, value: str, rows: str) -> str:
+    """Add each row's delta to the table's row of the same key, in key order (every writer
+    locks rows in one order: no deadlocks)."""
+    keys = ", ".join(_names(columns))
+    return (
+        f"INSERT INTO {table} ({columns}, {value}) "  # noqa: S608 (names from this module)
+        f"SELECT {columns}, delta FROM ({rows}) AS r ORDER BY {keys} "
+        f"ON CONFLICT ({columns}) DO UPDATE SET {value} = {table}.{value} + EXCLUDED.{value}"
+    )
+
+
+def _names(columns: str) -> list[str]:
+    return [c.strip() for c in columns.split(",")]
+
+
+_USE_COLUMNS = "period, starts_on, site_id, kind"
+_SCOPE_COLUMNS = "period, starts_on, site_id, home_site_id"
+_SUBJECT_COLUMNS = "period, starts_on, site_id, home_site_id, subject"
+
+_ADD_USES = text(
+    f"WITH {_FACTS} " + _upsert("usage_uses_by_period", _USE_COLUMNS, "uses", _USES_ROWS)
+)
+_ADD_VISITS = text(
+    f"WITH {_FACTS} " + _upsert("usage_visits_by_period", _SCOPE_COLUMNS, "uses", _VISITS_ROWS)
+)
+# The subjects' rows and, from what their upsert did, the people of each scope.
+# `xmax = 0` marks a row version that this statement inserted rather than updated
+# (PostgreSQL's upsert idiom): a subject row that was not there before is one more person.
+_PEOPLE_ROWS = """
+SELECT period, starts_on, site_id, home_site_id, count(*) AS delta
+FROM changed WHERE inserted
+GROUP BY 1, 2, 3, 4"""
+_ADD_SUBJECTS = text(
+    f"WITH {_FACTS}, changed AS ("  # noqa: S608
+    f"{_upsert('usage_active_subjects', _SUBJECT_COLUMNS, 'uses', _SUBJECT_ROWS)}"
+    f" RETURNING {_SCOPE_COLUMNS}, xmax = 0 AS inserted) "
+    f"{_upsert('usage_active_counts', _SCOPE_COLUMNS, 'people', _PEOPLE_ROWS)}"
+)
+
+
+def _add_uses_postgresql(session: Session, uses: Sequence[UseFact]) -> None:
+    """Add uses to every rollup with two or three statements whatever their number."""
+
+    def numbers(values: Iterator[int | None]) -> str:
+        return "{" + ",".join("NULL" if v is None else str(v) for v in values) + "}"
+
+    parameters = {
+        "site": numbers(u.site_id for u in uses),
+        "day": "{" + ",".join(u.day.isoformat() for u in uses) + "}",
+        "kind": text_array([u.kind.value for u in uses]),
+        "units": numbers(u.units for u in uses),
+        "subject": text_array([u.subject for u in uses]),
+        "home": numbers(u.home_site_id for u in uses),
+    }
+    session.execute(_ADD_USES, parameters)
+    session.execute(_ADD_SUBJECTS, parameters)
+    if any(u.is_visit for u in uses):
+        session.execute(_ADD_VISITS, parameters)
 
 
 def _pg_array(values: list[Any]) -> str | list[Any]:
