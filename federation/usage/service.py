@@ -757,7 +757,7 @@ def _add(
 # `period_start`; `home` only for a visit, as in `UseFact.is_visit`).
 _FACTS = """
 facts AS (
-  SELECT f.site_id, f.day, f.kind, f.units, f.subject,
+  SELECT f.site_id, f.day, f.kind, f.units, f.subject, usage_stripe(f.subject) AS shard,
          CASE WHEN f.home <> f.site_id THEN f.home END AS home
   FROM unnest(CAST(:site AS integer[]), CAST(:day AS date[]), CAST(:kind AS text[]),
               CAST(:units AS integer[]), CAST(:subject AS text[]), CAST(:home AS integer[]))
@@ -773,18 +773,18 @@ facts AS (
 
 # Units per space (and network-wide) and kind.
 _USES_ROWS = """
-SELECT period, starts_on, coalesce(site_id, 0) AS site_id, kind, sum(units) AS delta
+SELECT period, starts_on, coalesce(site_id, 0) AS site_id, kind, shard, sum(units) AS delta
 FROM by_period
-GROUP BY GROUPING SETS ((period, starts_on, site_id, kind), (period, starts_on, kind))
+GROUP BY GROUPING SETS ((period, starts_on, site_id, kind, shard), (period, starts_on, kind, shard))
 """
 
 # Visiting units per home and host, per host, and network-wide.
 _VISITS_ROWS = """
 SELECT period, starts_on, coalesce(site_id, 0) AS site_id, coalesce(home, 0) AS home_site_id,
-       sum(units) AS delta
+       shard, sum(units) AS delta
 FROM by_period WHERE home IS NOT NULL
-GROUP BY GROUPING SETS ((period, starts_on, site_id, home), (period, starts_on, site_id),
-                        (period, starts_on))
+GROUP BY GROUPING SETS ((period, starts_on, site_id, home, shard),
+                        (period, starts_on, site_id, shard), (period, starts_on, shard))
 """
 
 # Use rows per subject at a space, network-wide, and at a space from a visiting home (the
@@ -813,8 +813,8 @@ def _names(columns: str) -> list[str]:
     return [c.strip() for c in columns.split(",")]
 
 
-_USE_COLUMNS = "period, starts_on, site_id, kind"
-_SCOPE_COLUMNS = "period, starts_on, site_id, home_site_id"
+_USE_COLUMNS = "period, starts_on, site_id, kind, shard"
+_SCOPE_COLUMNS = "period, starts_on, site_id, home_site_id, shard"
 _SUBJECT_COLUMNS = "period, starts_on, site_id, home_site_id, subject"
 
 _ADD_USES = text(
@@ -827,13 +827,14 @@ _ADD_VISITS = text(
 # `xmax = 0` marks a row version that this statement inserted rather than updated
 # (PostgreSQL's upsert idiom): a subject row that was not there before is one more person.
 _PEOPLE_ROWS = """
-SELECT period, starts_on, site_id, home_site_id, count(*) AS delta
+SELECT period, starts_on, site_id, home_site_id, usage_stripe(subject) AS shard,
+       count(*) AS delta
 FROM changed WHERE inserted
-GROUP BY 1, 2, 3, 4"""
+GROUP BY 1, 2, 3, 4, 5"""
 _ADD_SUBJECTS = text(
-    f"WITH {_FACTS}, changed AS ("  # noqa: S608
+    f"WITH {_FACTS}, changed AS ("
     f"{_upsert('usage_active_subjects', _SUBJECT_COLUMNS, 'uses', _SUBJECT_ROWS)}"
-    f" RETURNING {_SCOPE_COLUMNS}, xmax = 0 AS inserted) "
+    f" RETURNING {_SUBJECT_COLUMNS}, xmax = 0 AS inserted) "
     f"{_upsert('usage_active_counts', _SCOPE_COLUMNS, 'people', _PEOPLE_ROWS)}"
 )
 
