@@ -115,6 +115,9 @@ class Site(Base):
     website: Mapped[str | None] = mapped_column(String(300))
     email: Mapped[str | None] = mapped_column(String(254))
     accepts_network_passes: Mapped[bool] = mapped_column(default=True)
+    # When a manager last set the flag above through the hub: a synced profile whose
+    # `updatedAt` is older leaves the flag as the manager set it (newer wins, as in sync).
+    network_passes_set_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     joined_at: Mapped[date]
     # Folded copies for accent- and case-insensitive search on both databases.
     name_key: Mapped[str] = mapped_column(String(200))

@@ -280,7 +280,7 @@ async def set_accepted_products(
     await session.execute(
         update(Site)
         .where(Site.id == site_id)
-        .values(accepts_network_passes=accepting)
+        .values(accepts_network_passes=accepting, network_passes_set_at=utcnow())
         .execution_options(synchronize_session=False)
     )
     await limit_site_to_products(session, site_id, wanted)

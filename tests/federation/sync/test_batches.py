@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select
 
+from federation.directory.models import Site
 from federation.sync.contract import export_json
 from federation.sync.models import Booking, SyncRecord, SyncRun
 from federation.usage.models import Membership, Use, UsesByPeriod
 from federation.usage.service import rebuild_rollups
 from tests.factories import make_site
 from tests.federation.sync.support import batch, delete, membership, post, space_client, use
+from tests.federation.passes.helpers import manager_of
 from tests.support import Hub
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -236,6 +239,41 @@ async def test_a_space_profile_updates_the_directory(hub: Hub) -> None:
     assert answer.json()["applied"]["created"] == 1, answer.text
     found = await hub.data('{ site(slug: "casaco") { desks } }')
     assert found["site"]["desks"] == 45
+
+
+def _profile(updated_at: str, **data: Any) -> dict[str, Any]:
+    return {
+        "type": "site_profile",
+        "externalId": "casaco",
+        "op": "upsert",
+        "updatedAt": updated_at,
+        "data": data,
+    }
+
+
+async def test_a_synced_profile_older_than_a_managers_pass_policy_leaves_the_policy_alone(
+    hub: Hub,
+) -> None:
+    site = await make_site(hub.db, "casaco")
+    policy = 'mutation { setAcceptedPassProducts(site: "casaco", accepting: false) { accepting } }'
+    assert (await hub.data(policy, viewer=manager_of(site)))["setAcceptedPassProducts"] == {
+        "accepting": False
+    }
+    async with hub.db.reading() as session:
+        set_at = await session.scalar(select(Site.network_passes_set_at))
+    assert set_at is not None
+    older = _profile("2026-02-01T10:00:00Z", desks=45, acceptsNetworkPasses=True)
+    answer = await post(hub, batch("casaco", older), space_client(site.id))
+    assert answer.json()["applied"]["created"] == 1, answer.text
+    found = await hub.data('{ site(slug: "casaco") { desks acceptsNetworkPasses } }')
+    assert found["site"] == {"desks": 45, "acceptsNetworkPasses": False}
+    # The space's tool changing its profile afterwards is newer: it wins.
+    later = (set_at + timedelta(minutes=1)).isoformat()
+    newer = _profile(later, desks=46, acceptsNetworkPasses=True)
+    answer = await post(hub, batch("casaco", newer), space_client(site.id))
+    assert answer.json()["applied"]["updated"] == 1, answer.text
+    found = await hub.data('{ site(slug: "casaco") { desks acceptsNetworkPasses } }')
+    assert found["site"] == {"desks": 46, "acceptsNetworkPasses": True}
 
 
 async def test_a_batch_for_another_space_is_forbidden(hub: Hub) -> None:
