@@ -690,7 +690,9 @@ async def _site_profile(
         # A manager who set the network-pass policy through the hub after the space's tool
         # last changed its profile wins over that older record (newer wins, field by field).
         set_at = site.network_passes_set_at
-        kept = {"acceptsNetworkPasses"} if set_at is not None and item.updated_at < set_at else set()
+        kept = (
+            {"acceptsNetworkPasses"} if set_at is not None and item.updated_at < set_at else set()
+        )
         for key, attribute in _PROFILE_FIELDS.items():
             if key in item.data and key not in kept:
                 setattr(profile, attribute, item.data[key])

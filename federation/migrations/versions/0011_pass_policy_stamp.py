@@ -14,7 +14,6 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-
 revision = "0011"
 down_revision = "0010"
 branch_labels = None
@@ -23,7 +22,9 @@ depends_on = None
 
 def upgrade() -> None:
     with op.batch_alter_table("sites") as batch:
-        batch.add_column(sa.Column("network_passes_set_at", sa.DateTime(timezone=True), nullable=True))
+        batch.add_column(
+            sa.Column("network_passes_set_at", sa.DateTime(timezone=True), nullable=True)
+        )
 
 
 def downgrade() -> None:

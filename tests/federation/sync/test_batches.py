@@ -15,8 +15,8 @@ from federation.sync.models import Booking, SyncRecord, SyncRun
 from federation.usage.models import Membership, Use, UsesByPeriod
 from federation.usage.service import rebuild_rollups
 from tests.factories import make_site
-from tests.federation.sync.support import batch, delete, membership, post, space_client, use
 from tests.federation.passes.helpers import manager_of
+from tests.federation.sync.support import batch, delete, membership, post, space_client, use
 from tests.support import Hub
 
 ROOT = Path(__file__).resolve().parents[3]
