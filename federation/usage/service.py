@@ -601,10 +601,12 @@ def _apply_staged(session: Session) -> None:
     staged: list[_Staged] | None = session.info.pop(_STAGED, None)
     if not staged:
         return
-    uses = [(entry.use, entry.sign) for entry in staged if entry.use is not None]
+    uses: list[tuple[UseFact, int]] = []
     members = Deltas()
     for entry in staged:
-        if entry.membership is not None:
+        if entry.use is not None:
+            uses.append((entry.use, entry.sign))
+        elif entry.membership is not None:
             members.add_membership(*entry.membership, entry.sign)
     apply_use_changes(session, uses)
     apply_deltas(session, members.netted())
@@ -801,16 +803,11 @@ HAVING grouping(home) = 1 OR home IS NOT NULL"""
 def _upsert(table: str, columns: str, value: str, rows: str) -> str:
     """Add each row's delta to the table's row of the same key, in key order (every writer
     locks rows in one order: no deadlocks)."""
-    keys = ", ".join(_names(columns))
     return (
         f"INSERT INTO {table} ({columns}, {value}) "  # noqa: S608 (names from this module)
-        f"SELECT {columns}, delta FROM ({rows}) AS r ORDER BY {keys} "
+        f"SELECT {columns}, delta FROM ({rows}) AS r ORDER BY {columns} "
         f"ON CONFLICT ({columns}) DO UPDATE SET {value} = {table}.{value} + EXCLUDED.{value}"
     )
-
-
-def _names(columns: str) -> list[str]:
-    return [c.strip() for c in columns.split(",")]
 
 
 _USE_COLUMNS = "period, starts_on, site_id, kind, shard"
@@ -842,16 +839,13 @@ _ADD_SUBJECTS = text(
 def _add_uses_postgresql(session: Session, uses: Sequence[UseFact]) -> None:
     """Add uses to every rollup with two or three statements whatever their number."""
 
-    def numbers(values: Iterator[int | None]) -> str:
-        return "{" + ",".join("NULL" if v is None else str(v) for v in values) + "}"
-
     parameters = {
-        "site": numbers(u.site_id for u in uses),
-        "day": "{" + ",".join(u.day.isoformat() for u in uses) + "}",
-        "kind": text_array([u.kind.value for u in uses]),
-        "units": numbers(u.units for u in uses),
-        "subject": text_array([u.subject for u in uses]),
-        "home": numbers(u.home_site_id for u in uses),
+        "site": _pg_array([u.site_id for u in uses]),
+        "day": _pg_array([u.day for u in uses]),
+        "kind": _pg_array([u.kind.value for u in uses]),
+        "units": _pg_array([u.units for u in uses]),
+        "subject": _pg_array([u.subject for u in uses]),
+        "home": _pg_array([u.home_site_id for u in uses]),
     }
     session.execute(_ADD_USES, parameters)
     session.execute(_ADD_SUBJECTS, parameters)
@@ -861,11 +855,11 @@ def _add_uses_postgresql(session: Session, uses: Sequence[UseFact]) -> None:
 
 def _pg_array(values: list[Any]) -> str | list[Any]:
     """One rollup column's values as the literal of a PostgreSQL array. psycopg dumps a list
-    element by element in Python (a tenth of a second per sync batch); dates and integers
-    are a join, strings go through `text_array`."""
-    if isinstance(values[0], int | date):
-        return "{" + ",".join(map(str, values)) + "}"
-    return text_array(values)
+    element by element in Python (a tenth of a second per sync batch); dates, integers and
+    nulls are a join, strings go through `text_array`."""
+    if all(isinstance(v, str) for v in values):
+        return text_array(values)
+    return "{" + ",".join("NULL" if v is None else str(v) for v in values) + "}"
 
 
 def _chunks(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
