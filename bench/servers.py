@@ -17,6 +17,7 @@ import contextlib
 import contextvars
 import math
 import os
+from collections.abc import AsyncIterator
 from typing import Any
 
 from sqlalchemy import bindparam, event, text
@@ -204,9 +205,10 @@ EVENTS_COUNT = text(
 
 # The floor of a check-in (issue 4): the same rows as the hub's, in hand-written SQL, in one
 # transaction: the key claimed, the conditional debit (the invariant), the answer recorded,
-# the use and its usage rollups (written by the usage domain's own `apply_use_changes`, as the
-# hub does at commit). What it leaves out: GraphQL, the ORM, the kiosk's permission (the
-# hub's bearer check is cached per token) and the refusal rules other than credits.
+# the use, queued for the usage rollups by the usage domain's own `queue_uses` (as the hub
+# does at commit), and the same applier as the hub's running in the background. What it
+# leaves out: GraphQL, the ORM, the kiosk's permission (the hub's bearer check is cached per
+# token) and the refusal rules other than credits.
 CHECKIN_SITE = text("SELECT id FROM sites WHERE slug = :slug")
 CHECKIN_CLAIM = text(
     """
@@ -408,7 +410,7 @@ def floor_app() -> ASGIApp:
         from federation.kit.clock import PARIS
         from federation.usage.models import UseKind
         from federation.usage.rollups import UseFact
-        from federation.usage.service import apply_use_changes
+        from federation.usage.service import queue_uses
 
         given = (await request.json())["input"]
         now = datetime.now(UTC)
@@ -476,7 +478,7 @@ def floor_app() -> ASGIApp:
                     )
 
                     def rollups(sync_connection: Any) -> None:
-                        apply_use_changes(Session(bind=sync_connection), [(fact, +1)])
+                        queue_uses(Session(bind=sync_connection), [(fact, +1)])
 
                     await connection.run_sync(rollups)
         balance = {"remainingCredits": remaining} if remaining is not None else None
@@ -484,8 +486,20 @@ def floor_app() -> ASGIApp:
 
     from federation.db import Database
     from federation.keys.service import KeyRing
+    from federation.usage.service import keep_rollups_current
 
     keys = KeyRing(Database(url))
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        hub_db = Database(url)  # the hub's applier of the usage queue, as in its own lifespan
+        rollups = asyncio.create_task(keep_rollups_current(hub_db))
+        yield
+        rollups.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await rollups
+        await hub_db.dispose()
+
     routes = [
         Route("/checkin", check_in, methods=["POST"]),
         Route("/sites", sites),
@@ -496,4 +510,4 @@ def floor_app() -> ASGIApp:
     ]
     if postgres:
         routes.append(Route("/naive", naive))
-    return StatementHeader(Starlette(routes=routes))
+    return StatementHeader(Starlette(routes=routes, lifespan=lifespan))

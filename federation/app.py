@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -29,6 +31,7 @@ from federation.schema import build_schema
 from federation.settings import ConfigError, Settings
 from federation.stats import routes as stats_routes
 from federation.sync import routes as sync_routes
+from federation.usage.service import keep_rollups_current
 
 log = logging.getLogger("federation")
 
@@ -97,7 +100,12 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        # Uses wait in a queue for the statistics' rollups (usage.service): apply it steadily.
+        rollups = asyncio.create_task(keep_rollups_current(db))
         yield
+        rollups.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await rollups
         await db.dispose()
 
     routes = [

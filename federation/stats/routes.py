@@ -59,6 +59,7 @@ async def export_csv(request: Request) -> Response:
     first, last = _date(request, "from"), _date(request, "to")
     grouping, sites, comma = _grouping(request), _sites(request), _decimal_comma(request)
     db: Database = request.app.state.db
+    await service.catch_up(db, viewer)
     async with db.reading() as session:
         stats_request = await service.prepare(
             session, viewer, first=first, last=last, sites=sites, grouping=grouping

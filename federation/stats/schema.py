@@ -29,6 +29,7 @@ class Query:
         sites: list[str] | None = None,
         group_by: Period = Period.MONTH,
     ) -> NetworkStats:
+        await service.catch_up(info.context.db, info.context.viewer)
         async with info.context.reading() as session:
             request = await service.prepare(
                 session, info.context.viewer, first=from_, last=to, sites=sites, grouping=group_by

@@ -34,6 +34,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from federation.access import Role, Viewer
+from federation.db import Database
 from federation.directory.models import Site
 from federation.errors import BadUserInput, Forbidden
 from federation.stats.occupancy import (
@@ -61,6 +62,7 @@ from federation.usage.periods import (
     periods_between,
 )
 from federation.usage.rollups import ANY_HOME, NETWORK
+from federation.usage.service import drain
 
 SCOPE = "stats:read"
 MAX_YEARS = 5
@@ -129,6 +131,13 @@ def stats_spaces(viewer: Viewer) -> frozenset[int] | None:
     if not spaces:
         raise Forbidden("network statistics are for coordinators and the managers of a space")
     return frozenset(spaces)
+
+
+async def catch_up(db: Database, viewer: Viewer) -> None:
+    """Statistics count every use committed before they are asked for: apply the usage
+    queue first (the server also does every second). Only for those who may see them."""
+    stats_spaces(viewer)
+    await drain(db)
 
 
 async def prepare(

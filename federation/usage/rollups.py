@@ -34,11 +34,13 @@ def stripe(subject: str) -> int:
     """The stripe (`shard` column) of a subject's rollup rows: the first byte of the MD5 of
     its UTF-8 text, modulo 16; `usage_stripe(subject)` in SQL gives the same.
 
-    Why: every check-in of a day adds to the same few counters (its space's and the
-    network's, for each period kind), and a row lock is held until commit, so concurrent
-    check-ins would queue on them. Each counter is split into 16 rows, summed when read;
+    Why: every use of a day adds to the same few counters (its space's and the network's,
+    for each period kind), and a row lock is held until commit, so concurrent writers of
+    the rollups would queue on them. Each counter is split into 16 rows, summed when read;
     a use's stripe follows its subject, so a subject's removals always take from the row
-    its additions went to and every row stays a valid count."""
+    its additions went to and every row stays a valid count. (Since migration 0012 uses
+    reach the rollups through one applier at a time, so the stripes no longer spare
+    check-ins a wait; they stay, summed at read, until a migration folds them.)"""
     return hashlib.md5(subject.encode(), usedforsecurity=False).digest()[0] % STRIPES
 
 

@@ -1,16 +1,21 @@
 """Recording and removing uses and memberships, and keeping the statistics' rollups.
 
 Every write of a use or a membership goes through here. Each one is staged on the
-session and the rollups change, netted and in one global row order, just before the
-transaction (or a savepoint) commits: the same transaction as the rows they count, and
-no deadlock between concurrent writers that touch the same network-wide rows. A rolled
-back savepoint takes its staged changes with it.
+session; just before the transaction (or a savepoint) commits, the staged uses are
+appended to the queue `usage_pending`, in that same transaction, and a rolled back
+savepoint takes its staged changes with it. `catch_up` applies the queue to the rollups,
+netted and in one global row order (no deadlocks), many uses per statement: the server
+does it every second (`keep_rollups_current`) and statistics do it before they read
+(`drain`), so what they show counts every committed use. Memberships' rollup is written
+in their own transaction (rare, and not shared by every check-in).
 """
 
 from __future__ import annotations
 
+import asyncio
 import enum
 import json
+import logging
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -42,6 +47,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session, SessionTransaction
 
+from federation.db import Database
 from federation.errors import BadUserInput
 from federation.kit.arrays import text_array, text_array_param
 from federation.kit.clock import utcnow
@@ -50,6 +56,7 @@ from federation.usage.models import (
     ActiveSubject,
     Membership,
     NewMembersByPeriod,
+    PendingUse,
     Use,
     UseKind,
     UsesByPeriod,
@@ -66,6 +73,7 @@ from federation.usage.rollups import (
     stripe,
 )
 
+log = logging.getLogger(__name__)
 T = TypeVar("T")
 Ts = TypeVarTuple("Ts")
 
@@ -570,9 +578,10 @@ def _stage_membership(session: AsyncSession, site_id: int, starts_on: date, sign
 
 
 async def flush_rollups(session: AsyncSession) -> None:
-    """Apply the rollup changes staged so far now rather than at commit (to read them back
-    within the same transaction, or before a rebuild)."""
+    """Bring the rollups up to date now, within the caller's transaction: its own staged
+    changes and everything queued before (to read them back, or before a rebuild)."""
     await session.run_sync(_apply_staged)
+    await catch_up(session, limit=None)
 
 
 @event.listens_for(Session, "before_commit")
@@ -608,13 +617,108 @@ def _apply_staged(session: Session) -> None:
             uses.append((entry.use, entry.sign))
         elif entry.membership is not None:
             members.add_membership(*entry.membership, entry.sign)
-    apply_use_changes(session, uses)
+    queue_uses(session, uses)
     apply_deltas(session, members.netted())
 
 
+_PENDING_COLUMNS = ("site_id", "day", "kind", "units", "subject", "home_site_id", "sign")
+_QUEUE_POSTGRESQL = text(
+    f"INSERT INTO usage_pending ({', '.join(_PENDING_COLUMNS)}) "  # noqa: S608 (constants)
+    "SELECT * FROM unnest(CAST(:site AS integer[]), CAST(:day AS date[]), "
+    "CAST(:kind AS text[]), CAST(:units AS integer[]), CAST(:subject AS text[]), "
+    "CAST(:home AS integer[]), CAST(:sign AS smallint[]))"
+)
+
+
+def queue_uses(session: Session, uses: Sequence[tuple[UseFact, int]]) -> None:
+    """Append uses to the queue: one statement, however many (and locks nothing shared)."""
+    if not uses:
+        return
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(
+            _QUEUE_POSTGRESQL,
+            {
+                **_use_arrays([use for use, _ in uses]),
+                "sign": _pg_array([sign for _, sign in uses]),
+            },
+        )
+        return
+    session.execute(
+        insert(PendingUse),
+        [
+            dict(zip(_PENDING_COLUMNS, (*_fact_values(use), sign), strict=True))
+            for use, sign in uses
+        ],
+    )
+
+
+def _fact_values(use: UseFact) -> tuple[Any, ...]:
+    return (use.site_id, use.day, use.kind, use.units, use.subject, use.home_site_id)
+
+
+_DRAIN_LOCK = 0x75736167  # pg_advisory_xact_lock key of the queue's applier ("usag")
+_BATCH = 20_000  # queued uses applied per transaction by `drain`
+
+
+async def catch_up(session: AsyncSession, *, limit: int | None = _BATCH) -> int:
+    """Apply queued uses to the rollups, oldest first, and take them off the queue, within
+    the caller's transaction; how many. One applier at a time: on PostgreSQL the others
+    wait for it (an advisory lock), so after this call the rollups count every use whose
+    transaction committed before it."""
+    return await session.run_sync(_catch_up, limit)
+
+
+def _catch_up(session: Session, limit: int | None) -> int:
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _DRAIN_LOCK})
+    oldest = select(PendingUse.id).order_by(PendingUse.id)
+    if limit is not None:
+        oldest = oldest.limit(limit)
+    taken = session.execute(
+        delete(PendingUse)
+        .where(PendingUse.id.in_(oldest.scalar_subquery()))
+        .returning(*(PendingUse.__table__.c[name] for name in _PENDING_COLUMNS))
+    ).all()
+    facts = [
+        (UseFact(site, day, UseKind(kind), units, subject, home), sign)
+        for site, day, kind, units, subject, home, sign in taken
+    ]
+    # Additions first: a use removed in the same batch is then always there to take away.
+    apply_use_changes(session, [fact for fact in facts if fact[1] > 0])
+    apply_use_changes(session, [fact for fact in facts if fact[1] < 0])
+    return len(taken)
+
+
+async def drain(db: Database, *, batch: int = _BATCH) -> int:
+    """Apply the whole queue, `batch` uses per transaction (statistics call it before they
+    read, the server every second); how many. Nothing queued costs one small read."""
+    async with db.reading() as session:
+        if await session.scalar(select(PendingUse.id).limit(1)) is None:
+            return 0
+    applied = 0
+    while True:
+        async with db.transaction() as session:
+            done = await catch_up(session, limit=batch)
+        applied += done
+        if done < batch:
+            return applied
+
+
+async def keep_rollups_current(db: Database, *, every: float = 1.0) -> None:
+    """Run for the server's life: apply the queue every `every` seconds. A failure is
+    logged and retried on the next round; the queue keeps what was not applied."""
+    while True:
+        await asyncio.sleep(every)
+        try:
+            await drain(db)
+        except Exception:
+            log.exception("applying queued uses to the statistics failed; will retry")
+
+
 def apply_use_changes(session: Session, uses: Sequence[tuple[UseFact, int]]) -> None:
-    """Add (+1) or take away (-1) uses in every rollup, netted. Only adding, on PostgreSQL,
-    is set-based (the common case: check-ins and new synced uses); removals go through
+    """Add (+1) or take away (-1) uses in every rollup, netted (the queue's applier calls it
+    with the additions, then the removals). Only adding, on PostgreSQL, is set-based (the
+    common case: check-ins and new synced uses); removals go through
     `Deltas`, which lock the rows they shrink first (an upsert cannot: PostgreSQL checks a
     negative delta against the CHECK before it finds the row to add it to)."""
     if not uses:
@@ -839,7 +943,15 @@ _ADD_SUBJECTS = text(
 def _add_uses_postgresql(session: Session, uses: Sequence[UseFact]) -> None:
     """Add uses to every rollup with two or three statements whatever their number."""
 
-    parameters = {
+    parameters = _use_arrays(uses)
+    session.execute(_ADD_USES, parameters)
+    session.execute(_ADD_SUBJECTS, parameters)
+    if any(u.is_visit for u in uses):
+        session.execute(_ADD_VISITS, parameters)
+
+
+def _use_arrays(uses: Sequence[UseFact]) -> dict[str, str | list[Any]]:
+    return {
         "site": _pg_array([u.site_id for u in uses]),
         "day": _pg_array([u.day for u in uses]),
         "kind": _pg_array([u.kind.value for u in uses]),
@@ -847,10 +959,6 @@ def _add_uses_postgresql(session: Session, uses: Sequence[UseFact]) -> None:
         "subject": _pg_array([u.subject for u in uses]),
         "home": _pg_array([u.home_site_id for u in uses]),
     }
-    session.execute(_ADD_USES, parameters)
-    session.execute(_ADD_SUBJECTS, parameters)
-    if any(u.is_visit for u in uses):
-        session.execute(_ADD_VISITS, parameters)
 
 
 def _pg_array(values: list[Any]) -> str | list[Any]:
@@ -886,8 +994,15 @@ async def rebuild_rollups(
     open on that side (neither: everything)."""
     if first is not None and last is not None and first > last:
         raise BadUserInput("`from` must not be after `to`", argument="from")
+    postgres = session.get_bind().dialect.name == "postgresql"
+    if postgres:
+        # Writers wait until the rebuild commits, so none is counted twice or missed: the
+        # queue is applied under the same locks, then the rebuild recomputes what it covers.
+        # The queue's applier lock comes first, as for every applier (no deadlock).
+        await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _DRAIN_LOCK})
+        await session.execute(text("LOCK TABLE uses, memberships, usage_pending IN SHARE MODE"))
     await flush_rollups(session)
-    if session.get_bind().dialect.name == "postgresql":
+    if postgres:
         await _rebuild_postgresql(session, first, last)
     else:
         for period in Period:
@@ -953,8 +1068,6 @@ async def _rebuild_postgresql(session: AsyncSession, first: date | None, last: d
     6 or 7 rows per use; the striped tables hold up to 16 rows per counter); both happen
     inside the caller's transaction, so no one else ever sees them missing: readers and
     writers of the rollups wait until it commits."""
-    # Writers wait until the rebuild commits, so none is counted twice or missed.
-    await session.execute(text("LOCK TABLE uses, memberships IN SHARE MODE"))
     before = await _settings(session, _REBUILD_SETTINGS)
     tables = [
         table
@@ -1336,6 +1449,8 @@ async def forget_person(session: AsyncSession, person_id: uuid.UUID) -> None:
             update(subjects).where(subjects.c.subject == old, scope.in_(chunk)).values(subject=new)
         )
     await session.execute(update(Use).where(Use.subject == old).values(subject=new))
+    # Uses committed since the catch-up above wait in the queue under the old subject.
+    await session.execute(update(PendingUse).where(PendingUse.subject == old).values(subject=new))
     await session.execute(
         update(Membership).where(Membership.person_id == person_id).values(person_id=None)
     )

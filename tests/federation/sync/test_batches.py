@@ -13,7 +13,7 @@ from federation.directory.models import Site
 from federation.sync.contract import export_json
 from federation.sync.models import Booking, SyncRecord, SyncRun
 from federation.usage.models import Membership, Use, UsesByPeriod
-from federation.usage.service import rebuild_rollups
+from federation.usage.service import drain, rebuild_rollups
 from tests.factories import make_site
 from tests.federation.passes.helpers import manager_of
 from tests.federation.sync.support import batch, delete, membership, post, space_client, use
@@ -32,6 +32,7 @@ async def counts(hub: Hub) -> dict[str, int]:
 
 
 async def rollup_rows(hub: Hub) -> list[Any]:
+    await drain(hub.db)  # the queue, applied as before statistics are read
     async with hub.db.reading() as session:
         rows = await session.execute(select(UsesByPeriod).order_by(UsesByPeriod.period))
         return sorted((r.period, r.starts_on, r.site_id, r.kind, r.uses) for r in rows.scalars())

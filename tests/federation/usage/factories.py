@@ -14,6 +14,7 @@ from federation.usage.models import Membership, Use, UseKind, UseSource
 from federation.usage.service import (
     MembershipRecord,
     UseRecord,
+    drain,
     record_use,
     save_membership,
 )
@@ -76,7 +77,9 @@ async def make_membership(
 
 
 async def rollup_rows(db: Database) -> dict[str, list[tuple[Any, ...]]]:
-    """Every row of every rollup table, in a stable order, values as plain text."""
+    """Every row of every rollup table once the queue is applied, in a stable order,
+    values as plain text."""
+    await drain(db)
     async with db.engine.connect() as connection:
         tables = MetaData()
         await connection.run_sync(lambda c: tables.reflect(c, only=ROLLUP_TABLES))
